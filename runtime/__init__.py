@@ -1,0 +1,1 @@
+"""agentrt runtime: everything that is not Temporal workflow or activity code."""

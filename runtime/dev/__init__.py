@@ -1,0 +1,1 @@
+"""The zero-config dev stack: Temporal dev server and embedded Postgres, supervised."""
