@@ -41,9 +41,11 @@ class StoredFlow:
 
 
 def is_secret_value(name: str, value: Any, field_types: Mapping[str, str]) -> bool:
-    if field_types.get(name) in SECRET_TYPES or isinstance(value, SecretStr):
+    """A declared field type decides; only a value no form declared is sealed by its secret-like name."""
+    declared = field_types.get(name)
+    if declared in SECRET_TYPES or isinstance(value, SecretStr):
         return True
-    return isinstance(value, str) and bool(SECRET_KEY_PATTERN.search(name))
+    return declared is None and isinstance(value, str) and bool(SECRET_KEY_PATTERN.search(name))
 
 
 def _split(collected: Mapping[str, Any], field_types: Mapping[str, str]) -> tuple[dict[str, Any], dict[str, str]]:

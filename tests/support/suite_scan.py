@@ -10,6 +10,7 @@ form. Any hit fails the run.
 
 from __future__ import annotations
 
+import json
 import logging
 from contextlib import contextmanager
 from pathlib import Path
@@ -44,6 +45,12 @@ class SecretRecorder:
         if self._paused:
             return
         text = value.get_secret_value() if hasattr(value, "get_secret_value") else value
+        if isinstance(text, str) and text.startswith('"'):
+            # The flow store seals values as JSON; the secret is the string inside the quotes.
+            try:
+                text = json.loads(text)
+            except ValueError:
+                pass
         if isinstance(text, str) and len(text) >= MIN_SCANNED_LENGTH:
             self.values.add(text)
 
