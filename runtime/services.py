@@ -8,6 +8,7 @@ from typing import Any
 from pydantic_ai.models import Model
 
 from .context import RuntimeContext
+from .entities.entry_entities import entity_access
 from .entities.store import EntityStore
 from .events.catalogue import EventCatalogue
 from .events.service import EventsService
@@ -53,9 +54,10 @@ class Services:
         registry = registry if registry is not None else discover(ctx.settings)
         if sync:
             await sync_registry(ctx.pool, registry)
-        entries = EntriesService(ctx.pool, ctx.secrets, registry)
+        entity_store = EntityStore(ctx.pool)
+        entries = EntriesService(ctx.pool, ctx.secrets, registry, entity_access(entity_store, registry))
         models = ModelResolver(ctx.settings, model_overrides)
-        cache = SetupCache(entries, registry, entities=EntityStore(ctx.pool))
+        cache = SetupCache(entries, registry, entities=entity_store)
         catalogue = EventCatalogue.from_integrations(registry)
         plugins = plugins if plugins is not None else discover_plugins(ctx.settings, catalogue)
         plugin_configs = PluginConfigStore(ctx.pool, ctx.secrets)

@@ -227,7 +227,13 @@ class EntryLifecycle:
         return EntitySchedules(client, self.registry, self.task_queue)
 
     async def on_entry_created(self, client: Client, entry: ConfigEntry) -> Outcome:
-        return await self._schedules(client).ensure(entry)
+        """Create the schedule and run its first sync now: a new entry's entities (and its
+        seed) should not wait a whole interval, which may be a day."""
+        schedules = self._schedules(client)
+        outcome = await schedules.ensure(entry)
+        if outcome == "created" and not entry.disabled:
+            await schedules.trigger(entry.id)
+        return outcome
 
     async def on_entry_updated(self, client: Client, entry: ConfigEntry) -> Outcome:
         return await self._schedules(client).ensure(entry)

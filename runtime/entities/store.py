@@ -7,7 +7,10 @@ table, then, in the same transaction:
    with ``INSERT ... ON CONFLICT DO UPDATE``, and writes one ``entity.created`` /
    ``entity.updated`` event per such row;
 2. with ``full=True``, deletes the entry's rows missing from the pull (except those the
-   one-time seed wrote: the integration owns them) and writes one ``entity.deleted`` event each.
+   one-time seed or the integration's own tools wrote: the integration owns them) and writes
+   one ``entity.deleted`` event each.
+
+:meth:`EntityWriter.delete` removes named rows whatever wrote them, with the same events.
 
 Unchanged rows are not touched at all, not even ``last_seen``: rewriting every row on
 every pull would make the cost of a sync (WAL, dead tuples, vacuum) grow with the number
@@ -39,7 +42,7 @@ from .prepare import PreparedEntity, prepare_entities
 log = get_logger(__name__)
 
 RunKind = Literal["pull", "seed", "webhook"]
-Source = Literal["pull", "push", "seed"]
+Source = Literal["pull", "push", "seed", "local"]
 RunStatus = Literal["ok", "skipped", "failed"]
 STAGING_COLUMNS = ("entity_id", "type", "state", "attributes", "actions", "content_hash")
 
@@ -85,8 +88,21 @@ SELECT entity_id, is_new FROM changed ORDER BY entity_id
 
 _DELETE_MISSING = """
 WITH gone AS (
-    DELETE FROM entities e WHERE e.entry_id = $1 AND e.source <> 'seed'
+    DELETE FROM entities e WHERE e.entry_id = $1 AND e.source NOT IN ('seed', 'local')
       AND NOT EXISTS (SELECT 1 FROM entity_pull p WHERE p.entity_id = e.entity_id)
+    RETURNING e.entity_id, e.type, e.state
+), emitted AS (
+    INSERT INTO events (type, entry_id, payload)
+    SELECT 'entity.deleted', $1, jsonb_build_object('entity_id', entity_id, 'type', type, 'previous_state', state)
+    FROM gone ORDER BY entity_id
+    RETURNING 1
+)
+SELECT entity_id FROM gone ORDER BY entity_id
+"""
+
+_DELETE_IDS = """
+WITH gone AS (
+    DELETE FROM entities e WHERE e.entry_id = $1 AND e.entity_id = ANY($2::text[])
     RETURNING e.entity_id, e.type, e.state
 ), emitted AS (
     INSERT INTO events (type, entry_id, payload)
@@ -153,7 +169,7 @@ class EntityWriter:
 
     async def apply(self, entities: list[PreparedEntity], *, full: bool, source: Source = "pull") -> EntityDiff:
         """Write a validated pull. ``full``: delete the entry's entities it does not contain
-        (seeded ones excepted). ``source`` is recorded on rows this call creates."""
+        (seeded and local ones excepted). ``source`` is recorded on rows this call creates."""
         conn = self.conn
         await conn.execute(_STAGE)
         if entities:
@@ -174,6 +190,11 @@ class EntityWriter:
         await conn.execute("DROP TABLE entity_pull")  # a second apply in this transaction stages afresh
         return EntityDiff(created=created, updated=updated, deleted=deleted,
                           unchanged=len(entities) - len(created) - len(updated))
+
+    async def delete(self, entity_ids: Collection[str]) -> list[str]:
+        """Delete the named entities (an id not stored is ignored); returns the ids deleted."""
+        rows = await self.conn.fetch(_DELETE_IDS, self.entry_id, list(entity_ids))
+        return [r["entity_id"] for r in rows]
 
     async def seeded(self) -> bool:
         return bool(await self.conn.fetchval(
@@ -240,6 +261,12 @@ class EntityStore:
         log.info("entities_applied", entry_id=entry_id, full=full, pulled=len(prepared), created=len(diff.created),
                  updated=len(diff.updated), deleted=len(diff.deleted), unchanged=diff.unchanged)
         return diff
+
+    async def delete(self, entry_id: str, entity_ids: Collection[str]) -> list[str]:
+        async with self.writing(entry_id) as writer:
+            deleted = await writer.delete(entity_ids)
+        log.info("entities_deleted", entry_id=entry_id, requested=len(entity_ids), deleted=len(deleted))
+        return deleted
 
     # -- reads ----------------------------------------------------------------------
     async def get(self, entry_id: str, entity_id: str) -> StoredEntity | None:

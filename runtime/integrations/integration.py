@@ -44,7 +44,9 @@ class SetupContext:
     """Everything ``async_setup_entry`` needs for one config entry.
 
     ``secrets`` holds decrypted values; it exists only inside activity code and is
-    never logged or put into a Temporal payload.
+    never logged or put into a Temporal payload. ``entities`` is the entry's own entity
+    store (a ``runtime.entities.entry_entities.EntryEntities``) when the integration
+    declares entity types, else None.
     """
 
     entry_id: str
@@ -58,6 +60,7 @@ class SetupContext:
     group_id: str | None = None
     title: str = ""
     options: Mapping[str, Any] = field(default_factory=dict)
+    entities: Any = field(default=None, compare=False)
 
     def __post_init__(self) -> None:
         if not isinstance(self.secrets, Secrets):

@@ -1,5 +1,6 @@
-"""One session, four bundled integrations: http_fetch, mcp (approved: it is untrusted), postgres_query
-(internal profile only) and ical, through the in-process worker against real Postgres and Temporal."""
+"""One session, five bundled integrations: http_fetch, mcp (approved: it is untrusted), postgres_query
+(internal profile only), ical and notes (writes wait for approval beside an untrusted source), through the
+in-process worker against real Postgres and Temporal."""
 
 from __future__ import annotations
 
@@ -9,6 +10,7 @@ from typing import Any
 import asyncpg
 import pytest
 
+from runtime.entities.store import EntityStore
 from runtime.principal import Principal
 from runtime.sessions.client import decide_approval, send_message
 from runtime.sessions.types import TurnStatus
@@ -70,6 +72,7 @@ async def entries(make_entry, site, mcp_http, sales_db, tmp_path, distinctive_se
         "postgres_query": await make_entry("postgres_query", "global", data={"database_url": sales_db},
                                            secrets={"password": db_password}),
         "ical": await make_entry("ical", "global", data={"file_path": str(ics)}),
+        "notes": await make_entry("notes", "user", owner_sub="alice"),
         "db_password": db_password,
     }
 
@@ -78,9 +81,9 @@ def _schema(definition: Any) -> dict[str, Any]:
     return definition.parameters_json_schema
 
 
-async def test_one_session_uses_fetch_mcp_sql_and_calendar_tools(
+async def test_one_session_uses_fetch_mcp_sql_calendar_and_notes_tools(
     worker, entries, open_session, recorder, site, mcp_http, distinctive_secret, temporal_client, settings,
-    captured_logs,
+    captured_logs, services,
 ):
     mcp, count_file = mcp_http
     handle = await open_session(ALICE, "internal")
@@ -93,7 +96,7 @@ async def test_one_session_uses_fetch_mcp_sql_and_calendar_tools(
     # What the model was offered on its first request: every bundled tool these entries give.
     offered = recorder.names(0)
     assert {"http_fetch_url", "mcp_add", "mcp_shout", "postgres_query_run", "postgres_query_list_tables",
-            "ical_list_events"} <= set(offered)
+            "ical_list_events", "notes_create", "notes_search", "notes_delete"} <= set(offered)
     assert _schema(recorder.definition("http_fetch_url", 0))["required"] == ["url"]
     assert _schema(recorder.definition("mcp_add", 0))["properties"].keys() == {"a", "b"}
     assert recorder.definition("mcp_add", 0).description == "Add two integers."
@@ -125,8 +128,19 @@ async def test_one_session_uses_fetch_mcp_sql_and_calendar_tools(
     events = await send_message(handle, '/tool ical_list_events {"query": "launch", "days": 7}')
     assert "Product launch" in events.text and "Room 1, second floor" in events.text
 
+    # 5. notes: with an untrusted source (mcp) in the run, writing a note waits for the user.
+    held = await send_message(handle, '/tool notes_create {"title": "Invoices", "body": "acme owes 129.99"}')
+    assert held.status is TurnStatus.AWAITING_APPROVAL
+    [pending] = held.pending_approvals
+    assert (pending.tool_name, pending.approval_reason) == ("notes_create", "high_privilege_with_untrusted_source")
+    written = await decide_approval(handle, pending.tool_call_id, approve=True)
+    assert written.status is TurnStatus.COMPLETED and "notes_create returned" in written.text
+    found = await send_message(handle, '/tool notes_search {"query": "acme"}')
+    assert "acme owes 129.99" in found.text
+    assert [e.state for e in await EntityStore(services.ctx.pool).list_entities(entries["notes"].id)] == ["Invoices"]
+
     # The MCP server was listed once for all of those model requests.
-    assert len(recorder.requests) == 10 and count_methods(count_file, "tools/list") == 1
+    assert len(recorder.requests) == 14 and count_methods(count_file, "tools/list") == 1
 
     # A cheap (unregulated) profile in the same setup: no SQL, the rest unchanged.
     cheap = await open_session(ALICE, "cheap")
