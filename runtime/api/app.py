@@ -15,12 +15,14 @@ from typing import TYPE_CHECKING, AsyncIterator
 from fastapi import FastAPI
 from temporalio.client import Client
 
+from ..codec_server import codec_router
+from ..crypto import KeyRing
 from ..integrations.registry import IntegrationRegistry
 from ..logging import get_logger
 from ..settings import Settings
 from . import entities, entries, events, flows, health, integrations, me, sessions
-from .auth import DevPrincipalResolver, PrincipalResolver
-from .errors import install_error_handlers
+from .auth import DevPrincipalResolver, PrincipalResolver, admin_principal
+from .errors import ApiError, install_error_handlers
 from .middleware import BodyLimit, SecurityHeaders
 from .mounts import mount_console, mount_entity_webhooks, mount_integration_routers
 from .state import ApiState
@@ -37,6 +39,13 @@ Errors are `{"error": <stable key>, "message": <text>}`.
 """
 
 
+def _keyring(app: FastAPI) -> KeyRing:
+    state = getattr(app.state, "agentrt", None)
+    if state is None:
+        raise ApiError("not_ready", "the API is still starting")
+    return state.services.ctx.keyring
+
+
 def _build(settings: Settings, registry: IntegrationRegistry, resolver: PrincipalResolver | None,
            lifespan=None) -> FastAPI:  # type: ignore[no-untyped-def]
     app = FastAPI(title="agentrt", version="0.1.0", description=DESCRIPTION, lifespan=lifespan)
@@ -45,6 +54,8 @@ def _build(settings: Settings, registry: IntegrationRegistry, resolver: Principa
     install_error_handlers(app)
     for module in (health, me, integrations, flows, entries, entities, sessions, events):
         app.include_router(module.router)
+    # Temporal UI's remote codec: admins read sealed payloads in the UI (docs/operations.md).
+    app.include_router(codec_router(lambda: _keyring(app), admin_principal))
     mount_integration_routers(app, registry)
     mount_entity_webhooks(app)
     mount_console(app)

@@ -83,3 +83,29 @@ async def test_integration_routers_are_mounted_under_their_domain(services, sett
             assert (await client.get("/integrations/misrouted/ping", headers=ALICE)).status_code == 404
     finally:
         await own.close()
+
+
+async def test_the_codec_endpoint_decodes_the_workers_payloads_for_admins_only(api, services):
+    import base64
+
+    from temporalio.api.common.v1 import Payload
+
+    from runtime.codec import EncryptionCodec
+
+    from .conftest import ADMIN
+
+    [sealed] = await EncryptionCodec(services.ctx.keyring).encode(
+        [Payload(metadata={"encoding": b"json/plain"}, data=b'"the plan"')])
+    body = {"payloads": [{"metadata": {k: base64.b64encode(v).decode() for k, v in sealed.metadata.items()},
+                          "data": base64.b64encode(sealed.data).decode()}]}
+    assert (await api.post("/codec/decode", json=body)).status_code == 401
+    refused = await api.post("/codec/decode", json=body, headers=ALICE)
+    assert refused.status_code == 403 and refused.json()["error"] == "admin_required"
+    decoded = await api.post("/codec/decode", json=body, headers=ADMIN)
+    assert decoded.status_code == 200, decoded.text
+    assert base64.b64decode(decoded.json()["payloads"][0]["data"]) == b'"the plan"'
+    bad = await api.post("/codec/decode", content=b"not json", headers=ADMIN)
+    assert bad.status_code == 400, bad.text
+    tampered = {"payloads": [{**body["payloads"][0], "data": base64.b64encode(b"x" * 40).decode()}]}
+    rejected = await api.post("/codec/decode", json=tampered, headers=ADMIN)
+    assert rejected.status_code == 422 and "the plan" not in rejected.text
