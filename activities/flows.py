@@ -14,7 +14,7 @@ from typing import TYPE_CHECKING, Any
 
 from pydantic import ValidationError, create_model
 from pydantic_ai.direct import model_request
-from pydantic_ai.messages import ModelRequest, RetryPromptPart, SystemPromptPart, TextPart, ToolReturnPart, UserPromptPart
+from pydantic_ai.messages import ModelRequest, SystemPromptPart, TextPart, ToolReturnPart, UserPromptPart
 from pydantic_core import to_jsonable_python
 from temporalio import activity
 from temporalio.exceptions import ApplicationError
@@ -26,6 +26,7 @@ from runtime.flows.functions import FlowManagerHandle, call_handler
 from runtime.flows.model import ContextStrategy, FlowDefinition, FlowFunction
 from runtime.logging import get_logger, live_secrets
 from runtime.sessions.limits import MAX_TOOL_RESULT_CHARS, truncate
+from runtime.sessions.tool_parts import retried
 from runtime.sessions.types import (
     FlowActionsInput,
     FlowActionsOutcome,
@@ -144,8 +145,8 @@ class FlowActivities:
         next_node: str | None = None
         error_key: str | None = None
         if fn is None:
-            part: Any = RetryPromptPart(f"{inp.tool_name!r} is not available in this step of the conversation.",
-                                        tool_name=inp.tool_name, tool_call_id=inp.tool_call_id)
+            part: Any = retried(f"{inp.tool_name!r} is not available in this step of the conversation.",
+                                tool_name=inp.tool_name, tool_call_id=inp.tool_call_id, cause="unavailable_tool")
             error_key = "flow_function_unavailable"
         else:
             timeout = inp.timeout_secs or DEFAULT_FUNCTION_TIMEOUT
@@ -164,8 +165,8 @@ class FlowActivities:
                                       tool_call_id=inp.tool_call_id)
             except (ValueError, ValidationError) as exc:
                 error_key = "tool_args_invalid"
-                part = RetryPromptPart(live_secrets.scrub(str(exc)[:1000]), tool_name=inp.tool_name,
-                                       tool_call_id=inp.tool_call_id)
+                part = retried(live_secrets.scrub(str(exc)[:1000]), tool_name=inp.tool_name,
+                               tool_call_id=inp.tool_call_id, cause="validation_error")
             except asyncio.TimeoutError:
                 error_key = "flow_function_timeout"
                 part = ToolReturnPart(inp.tool_name, f"Error: {inp.tool_name} did not finish within {timeout:g} s.",

@@ -19,7 +19,6 @@ from pydantic_ai.exceptions import ModelRetry
 from pydantic_ai.messages import (
     ModelRequest,
     ModelResponse,
-    RetryPromptPart,
     TextPart,
     ToolCallPart,
     ToolReturnPart,
@@ -39,6 +38,7 @@ from runtime.logging import get_logger, live_secrets
 from runtime.sessions.catalog import ToolCatalog
 from runtime.sessions.limits import MAX_FINAL_TEXT_CHARS, MAX_TOOL_RESULT_CHARS, truncate
 from runtime.sessions.setup_cache import tool_run_context
+from runtime.sessions.tool_parts import retried
 from runtime.sessions.types import (
     AssembleToolsInput,
     CallToolInput,
@@ -220,8 +220,8 @@ class SessionActivities:
         # Defence in depth: the workflow already decided, but the gates and approval are checked again here.
         binding = assembled.bindings.get(call.tool_name)
         if binding is None:
-            part: Any = RetryPromptPart(f"Tool {call.tool_name!r} is not available to you.", tool_name=call.tool_name,
-                                        tool_call_id=inp.tool_call_id)
+            part: Any = retried(f"Tool {call.tool_name!r} is not available to you.", tool_name=call.tool_name,
+                                tool_call_id=inp.tool_call_id, cause="unavailable_tool")
             outcome = ToolCallOutcome(tool_call_id=inp.tool_call_id, ok=False, error_key="tool_unavailable")
         elif binding.spec.approval_reason and not inp.approved:
             part = ToolReturnPart(call.tool_name, "This tool call was not approved and did not run.",
@@ -245,10 +245,10 @@ class SessionActivities:
         try:
             args = binding.tool.args_validator.validate_python(call.args_as_dict())
         except ValidationError as exc:
-            # pydantic-ai's stored form of a retry prompt needs each error's input (the model's own argument).
+            # pydantic-ai's stored form of a validation retry needs each error's input (the model's own argument).
             errors = exc.errors(include_url=False, include_context=False)
             return (
-                RetryPromptPart(errors, tool_name=call.tool_name, tool_call_id=inp.tool_call_id),
+                retried(errors, tool_name=call.tool_name, tool_call_id=inp.tool_call_id, cause="validation_error"),
                 ToolCallOutcome(tool_call_id=inp.tool_call_id, ok=False, error_key="tool_args_invalid"),
             )
         try:
@@ -256,7 +256,8 @@ class SessionActivities:
                 result = await binding.toolset.call_tool(binding.spec.original_name, args, ctx, binding.tool)
         except ModelRetry as exc:
             return (
-                RetryPromptPart(live_secrets.scrub(str(exc)), tool_name=call.tool_name, tool_call_id=inp.tool_call_id),
+                retried(live_secrets.scrub(str(exc)), tool_name=call.tool_name, tool_call_id=inp.tool_call_id,
+                        cause="model_retry"),
                 ToolCallOutcome(tool_call_id=inp.tool_call_id, ok=False, error_key="tool_retry"),
             )
         except Exception as exc:
@@ -264,7 +265,7 @@ class SessionActivities:
                         exc_info=True)
             message = live_secrets.scrub(f"The tool failed: {type(exc).__name__}: {str(exc)[:500]}")
             return (
-                RetryPromptPart(message, tool_name=call.tool_name, tool_call_id=inp.tool_call_id),
+                retried(message, tool_name=call.tool_name, tool_call_id=inp.tool_call_id, cause="model_retry"),
                 ToolCallOutcome(tool_call_id=inp.tool_call_id, ok=False, error_key="tool_failed"),
             )
         jsonable = to_jsonable_python(result, fallback=str)

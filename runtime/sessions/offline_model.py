@@ -13,13 +13,13 @@ from pydantic_ai.messages import (
     ModelMessage,
     ModelRequest,
     ModelResponse,
-    RetryPromptPart,
     TextPart,
     ToolCallPart,
-    ToolReturnPart,
     UserPromptPart,
 )
 from pydantic_ai.models.function import AgentInfo, FunctionModel
+
+from .tool_parts import error_text, is_error_part, is_tool_result
 
 PREFIX = "(offline model, no provider configured)"
 PREVIEW_CHARS = 1_500
@@ -60,12 +60,13 @@ def offline_reply(messages: list[ModelMessage], info: AgentInfo) -> ModelRespons
     last = messages[-1]
     if not isinstance(last, ModelRequest):
         return ModelResponse(parts=[TextPart(PREFIX)])
-    results = [p for p in last.parts if isinstance(p, (ToolReturnPart, RetryPromptPart))]
+    results = [p for p in last.parts if is_tool_result(p)]
     if results:
         lines = []
         for part in results:
-            content = part.model_response_str() if isinstance(part, ToolReturnPart) else str(part.content)
-            verb = "returned" if isinstance(part, ToolReturnPart) else "failed"
+            failed = is_error_part(part)
+            content = error_text(part) if failed else part.model_response_str()
+            verb = "failed" if failed else "returned"
             lines.append(f"{part.tool_name} {verb}: {content[:PREVIEW_CHARS]}")
         return ModelResponse(parts=[TextPart(f"{PREFIX} " + "\n".join(lines))])
     prompts = [p for p in last.parts if isinstance(p, UserPromptPart)]

@@ -8,7 +8,6 @@ from typing import Any
 from pydantic_ai.messages import (
     ModelMessage,
     ModelResponse,
-    RetryPromptPart,
     TextPart,
     ToolCallPart,
     ToolReturnPart,
@@ -16,6 +15,7 @@ from pydantic_ai.messages import (
 )
 
 from .limits import truncate
+from .tool_parts import is_error_part
 from .types import TranscriptLine
 
 LINE_CHARS = 4_000
@@ -42,10 +42,10 @@ def message_lines(turn: int, message: ModelMessage) -> list[TranscriptLine]:
                 TranscriptLine(turn=turn, role="assistant",
                                text=truncate(f"[calls {part.tool_name}({part.args_as_json_str()})]", LINE_CHARS)[0])
             )
+        elif is_error_part(part):
+            text = f"[{part.tool_name or 'model'} error] {_text(part.content)}"
+            lines.append(TranscriptLine(turn=turn, role="tool", text=truncate(text, LINE_CHARS)[0]))
         elif isinstance(part, ToolReturnPart):
             text = f"[{part.tool_name} returned] {_text(part.content)}"
-            lines.append(TranscriptLine(turn=turn, role="tool", text=truncate(text, LINE_CHARS)[0]))
-        elif isinstance(part, RetryPromptPart):
-            text = f"[{part.tool_name or 'model'} error] {_text(part.content)}"
             lines.append(TranscriptLine(turn=turn, role="tool", text=truncate(text, LINE_CHARS)[0]))
     return lines
