@@ -205,7 +205,7 @@ async def test_tampered_secret_rows_are_rejected_and_only_that_entry_drops_out(
 
 
 async def test_entity_syncs_complete_whole_while_postgres_connections_are_killed(
-    services, worker, settings, temporal_client, database_url, pool, tmp_path
+    services, worker, settings, temporal_client, database_url, tmp_path
 ):
     import json
 
@@ -219,13 +219,16 @@ async def test_entity_syncs_complete_whole_while_postgres_connections_are_killed
     admin = await asyncpg.connect(database_url)
     killed, syncs = 0, 0
     stop = asyncio.Event()
+    # The check below is not under test: it holds this lock so the killer cannot cut its own query.
+    checking = asyncio.Lock()
 
     async def killer() -> None:
         nonlocal killed
         while not stop.is_set():
-            killed += await admin.fetchval(
-                "SELECT count(*) FROM (SELECT pg_terminate_backend(pid) FROM pg_stat_activity "
-                "WHERE datname = $1 AND pid <> pg_backend_pid()) t", db)
+            async with checking:
+                killed += await admin.fetchval(
+                    "SELECT count(*) FROM (SELECT pg_terminate_backend(pid) FROM pg_stat_activity "
+                    "WHERE datname = $1 AND pid <> pg_backend_pid()) t", db)
             await asyncio.sleep(0.3)
 
     kill_task = asyncio.create_task(killer())
@@ -238,9 +241,14 @@ async def test_entity_syncs_complete_whole_while_postgres_connections_are_killed
                 "EntitySyncWorkflow", EntitySyncInput(entry_id=entry.id), id=f"sync-{uuid.uuid4().hex}",
                 task_queue=settings.temporal.task_queue), 120)
             syncs += 1
-            async with pool.acquire() as conn:
-                rows = await conn.fetch("SELECT entity_id, state FROM entities WHERE entry_id = $1 AND source = 'pull'",
-                                        entry.id)
+            async with checking:
+                # A fresh connection: any pooled one may have been terminated while idle.
+                conn = await asyncpg.connect(database_url)
+                try:
+                    rows = await conn.fetch(
+                        "SELECT entity_id, state FROM entities WHERE entry_id = $1 AND source = 'pull'", entry.id)
+                finally:
+                    await conn.close()
             # each sync landed whole: exactly this pull, nothing of a half-written one
             assert {(r["entity_id"], r["state"]) for r in rows} == {(p["entity_id"], p["state"]) for p in pulled}
     finally:
