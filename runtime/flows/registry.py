@@ -60,6 +60,8 @@ def load_flow_file(path: Path) -> FlowDefinition:
         raw = json.loads(text) if path.suffix == ".json" else yaml.safe_load(text)
     except (ValueError, yaml.YAMLError) as exc:
         raise FlowDefinitionError(f"{path.name} is not valid {path.suffix[1:].upper()}: {exc}") from None
+    except RecursionError:
+        raise FlowDefinitionError(f"{path.name} is nested too deeply") from None
     if not isinstance(raw, dict):
         raise FlowDefinitionError(f"{path.name} must hold a mapping")
     return build_flow(raw)

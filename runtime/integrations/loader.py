@@ -47,6 +47,7 @@ log = get_logger(__name__)
 MANIFEST_FILE = "manifest.yaml"
 # A manifest is a few hundred bytes; anything near this is a mistake or an attack on the parser.
 MAX_MANIFEST_BYTES = 256 * 1024
+MAX_MANIFEST_DEPTH = 32  # the deepest real manifest (frontend:) needs a handful
 # Synthetic parent package: integration modules never shadow real top-level packages.
 PACKAGE_ROOT = "agentrt_integrations"
 _DOMAIN = re.compile(DOMAIN_PATTERN)
@@ -92,6 +93,24 @@ class _ManifestLoader(getattr(yaml, "CSafeLoader", yaml.SafeLoader)):  # type: i
                     )
                 seen.add(key)
         return super().construct_mapping(node, deep=deep)
+
+
+def _check_nesting(text: str) -> None:
+    """Refuse collections nested deeper than MAX_MANIFEST_DEPTH before anything is built.
+
+    libyaml's composer recurses on the C stack: ``[[[[…`` a few ten thousand deep kills the
+    whole process with a segmentation fault instead of raising. Its event parser is a state
+    machine and does not recurse, so counting depth over the events is safe at any depth.
+    """
+    depth = 0
+    for event in yaml.parse(text, Loader=_ManifestLoader):
+        if isinstance(event, (yaml.MappingStartEvent, yaml.SequenceStartEvent)):
+            depth += 1
+            if depth > MAX_MANIFEST_DEPTH:
+                raise yaml.constructor.ConstructorError(
+                    problem=f"collections nested deeper than {MAX_MANIFEST_DEPTH} levels", problem_mark=event.start_mark)
+        elif isinstance(event, (yaml.MappingEndEvent, yaml.SequenceEndEvent)):
+            depth -= 1
 
 
 @dataclass(frozen=True)
@@ -209,6 +228,7 @@ def read_manifest(path: Path) -> IntegrationManifest:
     except (OSError, UnicodeDecodeError) as exc:
         raise ManifestError(f"cannot read {path.name}: {exc}") from None
     try:
+        _check_nesting(text)
         raw = yaml.load(text, Loader=_ManifestLoader)  # noqa: S506 - a SafeLoader subclass
     except yaml.YAMLError as exc:
         mark = getattr(exc, "problem_mark", None) or getattr(exc, "context_mark", None)

@@ -57,7 +57,7 @@ def load_translations(folder: Path, lang: str) -> Mapping[str, str]:
         raw = json.loads(path.read_text(encoding="utf-8"))
     except FileNotFoundError:
         return MappingProxyType({})
-    except (OSError, ValueError) as exc:
+    except (OSError, ValueError, RecursionError) as exc:
         log.warning("translations_unreadable", path=str(path), error_type=type(exc).__name__)
         return MappingProxyType({})
     return MappingProxyType(_flatten(raw))

@@ -110,6 +110,8 @@ def read_plugin_manifest(path: Path) -> PluginManifest:
         raise PluginManifestError(f"cannot read {path.name}: {type(exc).__name__}") from None
     except ValueError as exc:  # JSONDecodeError, or a duplicate key
         raise PluginManifestError(f"{path.name} is not valid JSON: {exc}") from None
+    except RecursionError:
+        raise PluginManifestError(f"{path.name} is nested too deeply") from None
     if not isinstance(raw, dict):
         raise PluginManifestError(f"{path.name} must be an object, got {type(raw).__name__}")
     try:

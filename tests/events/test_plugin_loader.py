@@ -89,12 +89,18 @@ def test_the_first_folder_to_claim_an_id_wins(tmp_path):
 
 
 def test_external_plugin_dirs_load_only_when_allowed(tmp_path, captured_logs):
-    _plugin(tmp_path, "outside", _manifest("outside"))
-    settings = Settings(plugins={"external_dirs": [str(tmp_path)]})
+    marker = tmp_path / "imported"
+    external = tmp_path / "external"
+    # The handler writes a marker when imported: "not loaded" must mean "never executed".
+    _plugin(external, "outside", _manifest("outside"),
+            handler=f"open({str(marker)!r}, 'w').write('ran')\n" + GOOD_HANDLER)
+    settings = Settings(plugins={"external_dirs": [str(external)]})
     assert "outside" not in discover_plugins(settings)
+    assert not marker.exists()
     assert _log_events(captured_logs, "plugin_external_dirs_ignored")
-    allowed = Settings(plugins={"external_dirs": [str(tmp_path)], "allow_external": True})
+    allowed = Settings(plugins={"external_dirs": [str(external)], "allow_external": True})
     assert "outside" in discover_plugins(allowed)
+    assert marker.read_text() == "ran"
     assert _log_events(captured_logs, "plugin_external_dirs_enabled")
 
 

@@ -18,6 +18,8 @@ from runtime.integrations.errors import ManifestError
 from runtime.integrations.flow_manager import FlowManager
 from runtime.integrations.loader import read_manifest
 from runtime.integrations.manifest import IntegrationManifest
+from runtime.plugins.loader import discover_plugin_dirs
+from runtime.plugins.manifest import PluginManifest
 from runtime.principal import Principal
 from runtime.sessions.client import send_message, start_session
 from runtime.sessions.types import CallToolInput
@@ -44,8 +46,11 @@ manifest_texts = st.one_of(
     st.just(YAML_BOMB),
     st.just("domain: fuzz\nname: " + "y" * 300_000 + "\n"),
     st.binary(max_size=200).map(lambda b: b.decode("latin-1")),
+    # libyaml's composer recursed on the C stack here and killed the process (segmentation fault).
+    st.sampled_from(["[" * 50_000, "{a: " * 40_000, "a:\n" + "".join("  " * i + "- \n" for i in range(1, 200))]),
 )
-SEEN: dict[str, int] = {"manifests": 0, "manifest_ok": 0, "flows": 0, "flow_errors": 0, "tool_args": 0}
+SEEN: dict[str, int] = {"manifests": 0, "manifest_ok": 0, "flows": 0, "flow_errors": 0, "tool_args": 0,
+                        "plugins": 0, "plugin_ok": 0}
 
 
 @fuzz(1000)
@@ -61,6 +66,44 @@ def test_generated_manifests_load_or_fail_with_the_manifest_error(tmp_path_facto
     SEEN["manifests"] += 1
     report("fuzz_manifests", f"fuzzed manifests: {SEEN['manifests']} generated, {SEEN['manifest_ok']} valid, "
                              f"the rest rejected with integration_manifest_invalid")
+
+
+PLUGIN_FIELDS = list(PluginManifest.model_fields)
+plugin_dicts = st.dictionaries(
+    st.one_of(st.sampled_from(PLUGIN_FIELDS), st.text(min_size=1, max_size=12)),
+    st.one_of(values, st.lists(st.sampled_from(["turn_complete", "entity.created", "Bad Name", "", "a..b"]),
+                               max_size=4)),
+    max_size=8,
+).map(lambda d: {"id": "fuzz", "name": "Fuzz", "version": "1.0.0", "description": "d", "events": ["turn_complete"],
+                 **d} if len(d) % 2 else d)
+plugin_texts = st.one_of(
+    plugin_dicts.map(lambda d: json.dumps(d, ensure_ascii=False)),
+    st.text(max_size=300),
+    st.just('{"id": "fuzz", "id": "fuzz"}'),
+    st.just("[" * 50_000),
+    st.just('{"id": "fuzz", "name": "' + "n" * 600_000 + '"}'),
+    st.binary(max_size=200).map(lambda b: b.decode("latin-1")),
+)
+PLUGIN_HANDLER = "def on_turn_complete(event, sdk):\n    pass\n"
+
+
+@fuzz(300)
+@given(text=plugin_texts)
+def test_generated_plugin_manifests_load_or_are_skipped_with_a_stable_key(tmp_path_factory, text):
+    root = tmp_path_factory.mktemp("p")
+    (root / "fuzz").mkdir()
+    (root / "fuzz" / "plugin.json").write_bytes(text.encode("utf-8", "surrogatepass"))
+    (root / "fuzz" / "handler.py").write_text(PLUGIN_HANDLER)
+    registry = discover_plugin_dirs([root])  # never raises: a bad folder is a failure entry
+    if registry.ids():
+        SEEN["plugin_ok"] += 1
+    else:
+        [failure] = registry.failures.values()
+        assert failure.key in {"plugin_manifest_invalid", "plugin_id_mismatch", "plugin_handler_function_missing"}
+        assert failure.message
+    SEEN["plugins"] += 1
+    report("fuzz_plugins", f"fuzzed plugin.json files: {SEEN['plugins']} generated, {SEEN['plugin_ok']} loaded, "
+                           "the rest skipped with a stable key")
 
 
 submissions = st.dictionaries(
