@@ -160,6 +160,10 @@ class FlowActivities:
                 text = "acknowledged" if result is None else result
                 jsonable = to_jsonable_python(text, fallback=str)
                 rendered = jsonable if isinstance(jsonable, str) else json.dumps(jsonable, ensure_ascii=False)
+                scrubbed = live_secrets.scrub(rendered)
+                if scrubbed != rendered:  # never to the model, the transcript or history (as in sessions)
+                    log.warning("flow_function_result_secret_redacted", function=inp.tool_name)
+                    rendered = jsonable = scrubbed
                 capped, cut = truncate(rendered, MAX_TOOL_RESULT_CHARS)
                 part = ToolReturnPart(inp.tool_name, capped if cut or isinstance(jsonable, str) else jsonable,
                                       tool_call_id=inp.tool_call_id)

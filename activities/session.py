@@ -270,6 +270,12 @@ class SessionActivities:
             )
         jsonable = to_jsonable_python(result, fallback=str)
         text = jsonable if isinstance(jsonable, str) else json.dumps(jsonable, ensure_ascii=False)
+        scrubbed = live_secrets.scrub(text)
+        if scrubbed != text:
+            # A tool (or the service behind it) echoed a decrypted secret. It must reach neither the
+            # model, nor the transcript, nor the preview that goes into Temporal history.
+            log.warning("tool_result_secret_redacted", tool=call.tool_name, entry_id=binding.spec.entry_id)
+            text = jsonable = scrubbed
         capped, cut = truncate(text, MAX_TOOL_RESULT_CHARS)
         content = capped if cut or isinstance(jsonable, str) else jsonable
         log.info("tool_executed", tool=call.tool_name, entry_id=binding.spec.entry_id, chars=len(text), truncated=cut)

@@ -28,7 +28,11 @@ def search_api(distinctive_secret):
                 self.send_response(401)
                 self.end_headers()
                 return
-            body = json.dumps({"results": [{"title": "Durable agents", "url": "https://x.test/1"}]}).encode()
+            if "q=whoami" in self.path:  # a careless service: echoes the caller's credential back
+                hit = {"title": f"you are {self.headers['Authorization']}", "url": "https://x.test/me"}
+            else:
+                hit = {"title": "Durable agents", "url": "https://x.test/1"}
+            body = json.dumps({"results": [hit]}).encode()
             self.send_response(200)
             self.send_header("Content-Type", "application/json")
             self.end_headers()
@@ -68,3 +72,24 @@ async def test_secret_used_by_a_tool_appears_in_no_history_and_no_log(
     logs = captured_logs.getvalue()
     assert "tool_executed" in logs
     assert find_leaks([distinctive_secret, vault_secret], logs) == []
+
+
+async def test_a_tool_result_that_echoes_a_secret_is_redacted_before_model_transcript_and_history(
+    worker, make_entry, open_session, temporal_client, settings, search_api, distinctive_secret, captured_logs,
+    services,
+):
+    base_url, _ = search_api
+    await make_entry("myservice", "user", owner_sub="alice", data={"base_url": base_url},
+                     secrets={"api_key": distinctive_secret})
+    handle = await open_session(ALICE, "internal")
+    result = await send_message(handle, '/tool myservice_search {"query": "whoami"}')
+    # The offline model answers with what it was given: the redacted result.
+    assert result.status is TurnStatus.COMPLETED and "you are Bearer [REDACTED]" in result.text
+    assert distinctive_secret not in result.text
+    async with services.ctx.pool.acquire() as conn:
+        stored = "\n".join(r["m"] for r in await conn.fetch("SELECT message::text AS m FROM session_messages"))
+    assert "[REDACTED]" in stored and find_leaks([distinctive_secret], stored) == []
+    corpus, _ = await history_corpus(temporal_client, f"WorkflowId = '{handle.id}'")
+    assert "you are Bearer [REDACTED]" in corpus and find_leaks([distinctive_secret], corpus) == []
+    assert "tool_result_secret_redacted" in captured_logs.getvalue()
+    assert find_leaks([distinctive_secret], captured_logs.getvalue()) == []
