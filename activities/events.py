@@ -16,6 +16,7 @@ from temporalio.exceptions import ApplicationError
 from runtime.errors import AgentrtError
 from runtime.events.completion import CompletionService
 from runtime.events.delivery import deliver_batch
+from runtime.events.retention import PeriodicPrune
 from runtime.events.signals import wake_deliveries
 from runtime.events.types import (
     CompletionInput,
@@ -43,6 +44,7 @@ class EventActivities:
     def __init__(self, services: "Services") -> None:
         self.s = services
         self.completion = CompletionService(services)
+        self.prune = PeriodicPrune(services.ctx.pool, services.events.settings.retention_days)
 
     @activity.defn(name="events_route")
     async def route(self, inp: RouteInput) -> RouteOutcome:
@@ -52,6 +54,7 @@ class EventActivities:
         async with _keyed_failures("events_route"):
             routed, deliveries, pairs = await router.route_batch(inp.max_events)
             pairs |= await router.stale_pairs(settings.sweep_seconds)
+        await self.prune.maybe_run()
         policy = DeliveryPolicy.from_settings(settings)
         woken = await wake_deliveries(activity.client(), inp.task_queue, pairs, policy) if pairs else 0
         return RouteOutcome(routed=routed, deliveries=deliveries, woken=woken, more=routed >= inp.max_events,

@@ -1,4 +1,4 @@
-"""CLI commands for events: ``plugins list|enable|disable`` and ``events list|status|dead-letters``.
+"""CLI commands for events: ``plugins list|enable|disable`` and ``events list|status|dead-letters|prune``.
 
 Postgres only (through :class:`Services`); no worker or Temporal needed. Secret plugin
 variables are read from environment variables (``--secret-env NAME=ENVVAR``), never from
@@ -140,6 +140,18 @@ async def _dead_letters(args: argparse.Namespace, settings: Settings) -> int:
     return 0
 
 
+async def _events_prune(args: argparse.Namespace, settings: Settings) -> int:
+    from datetime import timedelta
+
+    from .events.retention import prune_delivered
+
+    days = settings.events.retention_days if args.older_than_days is None else args.older_than_days
+    async with _services(settings) as services:
+        deleted = await prune_delivered(services.ctx.pool, timedelta(days=days))
+    print(f"deleted {deleted} delivered events older than {days:g} days")
+    return 0
+
+
 def _scope_args(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("plugin_id", metavar="PLUGIN", help="the plugin id (its folder name)")
     parser.add_argument("--user", default=None, help="the configuration of this user (default: global)")
@@ -187,3 +199,10 @@ def add_event_commands(sub: "argparse._SubParsersAction[argparse.ArgumentParser]
     dead.add_argument("--limit", type=int, default=50)
     dead.add_argument("--json", action="store_true", help="print JSON instead of a table")
     dead.set_defaults(handler=_dead_letters)
+    prune = events_sub.add_parser(
+        "prune", help="delete delivered events older than the retention",
+        description="Delete events every subscriber has finished with, older than --older-than-days "
+        "(default AGENTRT__EVENTS__RETENTION_DAYS, 30). Pending events and dead-lettered ones are kept. "
+        "Workers also do this hourly.")
+    prune.add_argument("--older-than-days", type=float, default=None, metavar="DAYS")
+    prune.set_defaults(handler=_events_prune)

@@ -128,3 +128,12 @@ async def test_event_delivery_status_from_the_cli(worker, services, enable_plugi
     table = _cli(cli_env, "events", "list", "--session", session_id)
     assert "flaky=delivered" in table.stdout
     assert _cli(cli_env, "events", "status", "999999").returncode == 1
+    # Delivered a while ago (as far as the clock is concerned): `events prune` removes it, nothing else.
+    async with services.ctx.pool.acquire() as conn:
+        await conn.execute("UPDATE events SET delivered_at = now() - interval '40 days' WHERE id = $1", turn["id"])
+        total = await conn.fetchval("SELECT count(*) FROM events")
+    pruned = _cli(cli_env, "events", "prune", "--older-than-days", "30")
+    assert pruned.returncode == 0 and "deleted 1 delivered events older than 30 days" in pruned.stdout, pruned.stderr
+    async with services.ctx.pool.acquire() as conn:
+        assert await conn.fetchval("SELECT count(*) FROM events") == total - 1
+        assert await conn.fetchval("SELECT count(*) FROM events WHERE id = $1", turn["id"]) == 0
