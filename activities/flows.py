@@ -21,6 +21,7 @@ from temporalio.exceptions import ApplicationError
 
 from runtime.errors import AgentrtError
 from runtime.events import session_events
+from runtime.events.outbox import insert_events
 from runtime.flows.actions import run_actions
 from runtime.flows.functions import FlowManagerHandle, call_handler
 from runtime.flows.model import ContextStrategy, FlowDefinition, FlowFunction
@@ -101,6 +102,12 @@ class FlowActivities:
             await transcript.append(inp.session_id, key, 0, ModelRequest(parts=parts))
         manager = FlowManagerHandle(inp.session_id, node.name, dict(inp.state), inp.principal.sub)
         outcome = await run_actions(node.pre_actions, manager)
+        if inp.turn is not None and not node.respond_immediately:
+            # The workflow ends the turn on this node without a model answer: say so here, as the
+            # model step does for an answered turn (the event key makes a retry emit nothing).
+            async with self.s.ctx.pool.acquire() as conn:
+                await insert_events(conn, [session_events.turn_complete(inp.session_id, inp.turn, steps=inp.step + 1)])
+            self.s.events.wake()
         log.info("flow_node_entered", session_id=inp.session_id, flow=flow.name, node=node.name,
                  strategy=strategy.value, transition=inp.transition)
         return FlowNodeInfo(

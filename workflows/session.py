@@ -170,7 +170,7 @@ class AgentSessionWorkflow:
                     self._call_tools(turn, runnable), self._call_flow_functions(turn, flow_calls)
                 )
                 if next_node is not None:
-                    await self._enter_node(next_node)
+                    await self._enter_node(next_node, turn=turn, step=step)
                     if not self._flow.respond_immediately:  # type: ignore[union-attr]
                         self._turns_completed += 1
                         self._stop(turn, TurnResult(turn=turn, status=TurnStatus.COMPLETED, tool_calls=seen))
@@ -229,7 +229,7 @@ class AgentSessionWorkflow:
         return FlowStepContext(name=self._flow.name, node=self._flow.node, history=self._flow.history,
                                window_seq=self._flow.window_seq)
 
-    async def _enter_node(self, node: str | None) -> None:
+    async def _enter_node(self, node: str | None, *, turn: int | None = None, step: int = 0) -> None:
         previous = self._flow
         name = previous.name if previous else self._inp.flow
         assert name is not None
@@ -239,7 +239,7 @@ class AgentSessionWorkflow:
                 session_id=self._inp.session_id, principal=self._inp.principal, model_profile=self._inp.model_profile,
                 flow=name, node=node, transition=previous.transitions + 1 if previous else 0,
                 state=previous.state if previous else {}, window_seq=previous.window_seq if previous else None,
-                history=previous.history if previous else [],
+                history=previous.history if previous else [], turn=turn, step=step,
             ),
             result_type=FlowNodeInfo,
             start_to_close_timeout=timedelta(seconds=self._inp.policy.model_timeout_seconds),

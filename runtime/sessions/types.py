@@ -187,6 +187,8 @@ class FlowEnterInput(BaseModel):
     state: dict[str, Any] = Field(default_factory=dict)
     window_seq: int | None = None
     history: list[str] = Field(default_factory=list)
+    turn: int | None = Field(default=None, description="the turn a function's transition happens in")
+    step: int = 0
 
 
 class FlowNodeInfo(BaseModel):

@@ -84,5 +84,17 @@ def summary_flow(strategy: str = "reset_with_summary") -> dict[str, Any]:
     }
 
 
+QUIET = {
+    "name": "quiet",
+    "initial_node": "first",
+    "nodes": [
+        {"name": "first", "functions": [{"name": "next_step", "next_node": "waiting"}]},
+        # Entered from a function: the turn ends there, with no model answer.
+        {"name": "waiting", "respond_immediately": False,
+         "task_messages": [{"role": "developer", "content": "Wait for the caller."}]},
+    ],
+}
+
+
 def all_flows():
-    return [build_flow(INTAKE), build_flow(summary_flow())]
+    return [build_flow(INTAKE), build_flow(summary_flow()), build_flow(QUIET)]

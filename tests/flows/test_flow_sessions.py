@@ -140,3 +140,18 @@ async def test_node_tools_are_the_node_functions_plus_gated_integration_tools(
     integration_tools = [t for t in flow_model.tools_seen[-1] if t.startswith("text_tools_")]
     assert integration_tools  # gated integration tools ride along with the node's functions
     assert sorted(set(flow_model.tools_seen[-1]) - set(integration_tools)) == ["help_desk", "start_booking"]
+
+
+async def test_a_turn_that_ends_on_a_quiet_node_still_emits_turn_complete(
+    worker, temporal_client, settings, flow_model, services
+):
+    handle = await _open(temporal_client, settings, "quiet")
+    result = await send_message(handle, "call next_step")
+    assert result.status is TurnStatus.COMPLETED and result.text is None
+    assert (await session_status(handle)).flow.node == "waiting"
+    session_id = handle.id.split(":", 1)[1]
+    async with services.ctx.pool.acquire() as conn:
+        rows = await conn.fetch("SELECT type, payload FROM events WHERE session_id = $1 ORDER BY id", session_id)
+    completed = [r for r in rows if r["type"] == "turn_complete"]
+    assert len(completed) == 1 and completed[0]["payload"]["turn"] == result.turn
+    assert not any(r["type"] == "final_answer" for r in rows)  # nothing was answered
