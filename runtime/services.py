@@ -3,12 +3,13 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, Mapping
 
 from pydantic_ai.models import Model
 
 from .context import RuntimeContext
 from .entities.entry_entities import entity_access
+from .events.entry_events import event_access
 from .entities.store import EntityStore
 from .events.catalogue import EventCatalogue
 from .events.service import EventsService
@@ -55,12 +56,22 @@ class Services:
         if sync:
             await sync_registry(ctx.pool, registry)
         entity_store = EntityStore(ctx.pool)
-        entries = EntriesService(ctx.pool, ctx.secrets, registry, entity_access(entity_store, registry))
+        catalogue = EventCatalogue.from_integrations(registry)
+        events_service: list[EventsService] = []  # built below; it needs the entries service
+        entities_for = entity_access(entity_store, registry)
+        events_for = event_access(ctx.pool, catalogue, lambda: events_service[0].wake() if events_service else None)
+
+        def context_extras(entry_id: str, domain: str, secrets: Mapping[str, str]) -> dict[str, Any]:
+            return {"entities": entities_for(entry_id, domain, secrets.values()),
+                    "events": events_for(entry_id, domain, secrets.values())}
+
+        entries = EntriesService(ctx.pool, ctx.secrets, registry, context_extras)
         models = ModelResolver(ctx.settings, model_overrides)
         cache = SetupCache(entries, registry, entities=entity_store)
-        catalogue = EventCatalogue.from_integrations(registry)
         plugins = plugins if plugins is not None else discover_plugins(ctx.settings, catalogue)
         plugin_configs = PluginConfigStore(ctx.pool, ctx.secrets)
+        events_service.append(
+            EventsService(ctx.settings, ctx.pool, registry, plugins, entries, plugin_configs, catalogue))
         return cls(
             ctx=ctx,
             registry=registry,
@@ -72,7 +83,7 @@ class Services:
             flows=flows if flows is not None else FlowRegistry.collect(registry, ctx.settings.flows.dirs),
             plugins=plugins,
             plugin_configs=plugin_configs,
-            events=EventsService(ctx.settings, ctx.pool, registry, plugins, entries, plugin_configs, catalogue),
+            events=events_service[0],
         )
 
     async def close(self) -> None:

@@ -11,7 +11,7 @@ from __future__ import annotations
 import uuid
 from contextlib import asynccontextmanager
 from datetime import datetime
-from typing import Any, AsyncIterator, Callable, Iterable, Mapping
+from typing import Any, AsyncIterator, Callable, Mapping
 
 import asyncpg
 from pydantic import SecretStr
@@ -49,13 +49,13 @@ def _kind(kind: str | None) -> str:
 
 class EntriesService:
     def __init__(self, pool: asyncpg.Pool, secret_store: SecretStore, registry_lookup: IntegrationLookup,
-                 entity_access: Callable[[str, str, Iterable[str]], Any] | None = None) -> None:
+                 context_extras: Callable[[str, str, Mapping[str, str]], Mapping[str, Any]] | None = None) -> None:
         self._pool = pool
         self._secrets = secret_store
         self._lookup = registry_lookup
-        # Builds SetupContext.entities (runtime.entities.entry_entities); injected to keep this
-        # module free of the entity store.
-        self._entity_access = entity_access
+        # (entry id, domain, decrypted secrets) -> further SetupContext fields (``entities``,
+        # ``events``); injected to keep this module free of the entity store and the outbox.
+        self._context_extras = context_extras
 
     @asynccontextmanager
     async def _transaction(self, conn: asyncpg.Connection | None) -> AsyncIterator[asyncpg.Connection]:
@@ -359,7 +359,7 @@ class EntriesService:
             entry_id=row["id"], domain=row["domain"], scope=row["scope"], owner_sub=row["owner_sub"],
             org_id=row["org_id"], group_id=row["group_id"], data=dict(row["data"]), secrets=Secrets(plain),
             version=row["version"], title=row["title"], options=dict(row["options"]),
-            entities=self._entity_access(row["id"], row["domain"], plain.values()) if self._entity_access else None,
+            **(self._context_extras(row["id"], row["domain"], plain) if self._context_extras else {}),
         )
 
     async def migrate_if_needed(self, entry: ConfigEntry, integration: Integration) -> ConfigEntry:

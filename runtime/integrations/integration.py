@@ -46,7 +46,8 @@ class SetupContext:
     ``secrets`` holds decrypted values; it exists only inside activity code and is
     never logged or put into a Temporal payload. ``entities`` is the entry's own entity
     store (a ``runtime.entities.entry_entities.EntryEntities``) when the integration
-    declares entity types, else None.
+    declares entity types, else None; ``events`` emits the integration's declared events
+    for this entry (a ``runtime.events.entry_events.EntryEvents``) when it declares any.
     """
 
     entry_id: str
@@ -61,6 +62,7 @@ class SetupContext:
     title: str = ""
     options: Mapping[str, Any] = field(default_factory=dict)
     entities: Any = field(default=None, compare=False)
+    events: Any = field(default=None, compare=False)
 
     def __post_init__(self) -> None:
         if not isinstance(self.secrets, Secrets):

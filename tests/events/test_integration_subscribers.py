@@ -81,3 +81,41 @@ async def test_entity_sync_and_schedule_events_reach_plugin_configurations(
     assert recorded[3]["type"] == "light" and recorded[3]["entry_id"] == entry.id
     assert recorded[4]["created"] == 1
     assert recorded[0]["schedule_id"] == f"entity-sync:{entry.id}"
+
+
+async def test_an_entry_emits_its_declared_events_and_subscribers_get_them(
+    worker, services, make_entry, out_dir, distinctive_secret, temporal_client, settings
+):
+    from runtime.events.entry_events import EventEmitError
+    from runtime.events.signals import ensure_dispatcher
+
+    entry = await services.entries.create(domain="watcher", owner=EntryOwner("global"), title="w",
+                                          data={"out_dir": str(out_dir)}, secrets={"api_key": distinctive_secret})
+    ctx = await services.entries.build_setup_context(entry.id)
+    assert ctx.events.declared == {"watcher.noticed"}  # "not_namespaced" was dropped by the catalogue
+    assert await ctx.events.emit("noticed", {"what": "door opened"}, key="n-1") is True
+    assert await ctx.events.emit("watcher.noticed", {"what": "door opened"}, key="n-1") is False  # a retry
+
+    for name, payload, key in (("other", {}, "event_undeclared"), ("turn_complete", {}, "event_undeclared"),
+                               ("noticed", {"x": float("nan")}, "event_payload_invalid"),
+                               ("noticed", {"x": "y" * 20_000}, "event_payload_too_large"),
+                               ("noticed", {"leak": f"key={distinctive_secret}"}, "event_contains_secret")):
+        with pytest.raises(EventEmitError) as raised:
+            await ctx.events.emit(name, payload)
+        assert raised.value.key == key and distinctive_secret not in str(raised.value)
+
+    async def noticed() -> list[dict]:
+        return [h for h in _jsonl(out_dir / "events.jsonl") if h["event"] == "watcher.noticed"]
+
+    # Emitted outside an activity there is nobody to wake: the dispatcher a worker starts with sweeps it up.
+    await ensure_dispatcher(temporal_client, settings.temporal.task_queue)
+    handled = await wait_for(noticed)
+    assert [(h["entry_id"], h["event"]) for h in handled] == [(entry.id, "watcher.noticed")]
+    async with services.ctx.pool.acquire() as conn:
+        rows = await conn.fetch("SELECT type, payload FROM events WHERE entry_id = $1 AND type LIKE 'watcher.%'",
+                                entry.id)
+    assert [(r["type"], r["payload"]) for r in rows] == [("watcher.noticed", {"what": "door opened"})]
+
+    # An integration that declares no events gets no handle.
+    assert (await services.entries.build_setup_context(
+        (await make_entry("probe", "global")).id)).events is None
