@@ -86,10 +86,12 @@ WITH changed AS (
 SELECT entity_id, is_new FROM changed ORDER BY entity_id
 """
 
-_DELETE_MISSING = """
+
+def _delete_with_events(condition: str) -> str:
+    """Delete the entry's rows matching ``condition`` and write one ``entity.deleted`` event each."""
+    return f"""
 WITH gone AS (
-    DELETE FROM entities e WHERE e.entry_id = $1 AND e.source NOT IN ('seed', 'local')
-      AND NOT EXISTS (SELECT 1 FROM entity_pull p WHERE p.entity_id = e.entity_id)
+    DELETE FROM entities e WHERE e.entry_id = $1 AND {condition}
     RETURNING e.entity_id, e.type, e.state
 ), emitted AS (
     INSERT INTO events (type, entry_id, payload)
@@ -100,18 +102,10 @@ WITH gone AS (
 SELECT entity_id FROM gone ORDER BY entity_id
 """
 
-_DELETE_IDS = """
-WITH gone AS (
-    DELETE FROM entities e WHERE e.entry_id = $1 AND e.entity_id = ANY($2::text[])
-    RETURNING e.entity_id, e.type, e.state
-), emitted AS (
-    INSERT INTO events (type, entry_id, payload)
-    SELECT 'entity.deleted', $1, jsonb_build_object('entity_id', entity_id, 'type', type, 'previous_state', state)
-    FROM gone ORDER BY entity_id
-    RETURNING 1
-)
-SELECT entity_id FROM gone ORDER BY entity_id
-"""
+
+_DELETE_MISSING = _delete_with_events(
+    "e.source NOT IN ('seed', 'local') AND NOT EXISTS (SELECT 1 FROM entity_pull p WHERE p.entity_id = e.entity_id)")
+_DELETE_IDS = _delete_with_events("e.entity_id = ANY($2::text[])")
 
 _SELECT = """
 SELECT e.entity_id, e.type, e.state, e.attributes, e.actions, e.source, encode(e.content_hash, 'hex') AS content_hash,
