@@ -5,7 +5,6 @@ from __future__ import annotations
 import asyncio
 import time
 from datetime import date, datetime, timedelta, timezone
-from pathlib import Path
 from typing import Any
 
 import httpx

@@ -4,46 +4,24 @@ from __future__ import annotations
 
 import threading
 import uuid
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from typing import Any, Callable, Iterator
 
 import pytest
-from pydantic_ai.models.function import AgentInfo, FunctionModel
-from pydantic_ai.tools import ToolDefinition
 
 from runtime.integrations.flow_manager import FlowManager
 from runtime.integrations.loader import discover_dirs
 from runtime.integrations.scopes import EntryOwner
 from runtime.sessions.client import start_session
-from runtime.sessions.offline_model import offline_reply
 from runtime.sessions.types import SessionPolicy
 from runtime.settings import ModelProfile
 from runtime.tiers import Tier
+from tests.support.recording_model import RecordingModel
 
 REPO = Path(__file__).resolve().parents[2]
 BUNDLED = REPO / "integrations"
-
-
-@dataclass
-class DefinitionRecorder:
-    """Behaves like the offline model (``/tool NAME {json}``); keeps every request's tool definitions."""
-
-    requests: list[list[ToolDefinition]] = field(default_factory=list)
-
-    def reply(self, messages: list[Any], info: AgentInfo) -> Any:
-        self.requests.append(list(info.function_tools))
-        return offline_reply(messages, info)
-
-    def model(self) -> FunctionModel:
-        return FunctionModel(self.reply)
-
-    def names(self, index: int = -1) -> list[str]:
-        return sorted(t.name for t in self.requests[index])
-
-    def definition(self, name: str, index: int = -1) -> ToolDefinition:
-        return next(t for t in self.requests[index] if t.name == name)
 
 
 @pytest.fixture
@@ -54,8 +32,8 @@ def registry():
 
 
 @pytest.fixture
-def recorder() -> DefinitionRecorder:
-    return DefinitionRecorder()
+def recorder() -> RecordingModel:
+    return RecordingModel()
 
 
 @pytest.fixture

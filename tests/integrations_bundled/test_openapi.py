@@ -299,7 +299,7 @@ async def test_session_calls_an_operation_after_approval_and_leaks_no_key(
     corpus, _ = await history_corpus(temporal_client, f"TaskQueue = '{settings.temporal.task_queue}'")
     assert "chair" in corpus and find_leaks([distinctive_secret], corpus) == []
     assert find_leaks([distinctive_secret], captured_logs.getvalue()) == []
-    assert json.dumps(recorder.requests[0][0].parameters_json_schema)  # definitions are plain JSON
+    assert json.dumps(recorder.definitions[0][0].parameters_json_schema)  # definitions are plain JSON
 
 
 async def test_pasted_document_works_like_a_fetched_one(make_entry, services, api, distinctive_secret):

@@ -3,37 +3,20 @@
 from __future__ import annotations
 
 import uuid
-from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
 
 import pytest
-from pydantic_ai.models.function import AgentInfo, FunctionModel
 
 from runtime.integrations.loader import discover_dirs
 from runtime.integrations.scopes import EntryOwner
 from runtime.sessions.client import start_session
-from runtime.sessions.offline_model import offline_reply
 from runtime.sessions.types import SessionPolicy
 from runtime.settings import ModelProfile
 from runtime.tiers import Tier
+from tests.support.recording_model import RecordingModel
 
 REPO = Path(__file__).resolve().parents[2]
 FIXTURES = REPO / "tests" / "fixtures" / "integrations"
-
-
-@dataclass
-class RecordingModel:
-    """Behaves like the offline model (``/tool NAME {json}``) and records every request's tool names."""
-
-    requests: list[list[str]] = field(default_factory=list)
-
-    def reply(self, messages: list[Any], info: AgentInfo) -> Any:
-        self.requests.append(sorted(t.name for t in info.function_tools))
-        return offline_reply(messages, info)
-
-    def model(self) -> FunctionModel:
-        return FunctionModel(self.reply)
 
 
 @pytest.fixture
