@@ -18,6 +18,8 @@ from urllib.parse import SplitResult, urlsplit
 
 from pydantic_ai.exceptions import ToolFailed
 
+from runtime.integrations import address_refusal
+
 IPAddress = ipaddress.IPv4Address | ipaddress.IPv6Address
 _LABEL = re.compile(r"^(?!-)[a-z0-9-]{1,63}(?<!-)$")
 MAX_PATTERNS = 200
@@ -92,32 +94,6 @@ def host_allowed(host: str, patterns: tuple[str, ...]) -> bool:
         if pattern.startswith("*.") and host.endswith(pattern[1:]) and not _is_ip(host):
             return True
     return False
-
-
-def _embedded_v4(ip: ipaddress.IPv6Address) -> list[ipaddress.IPv4Address]:
-    # IPv6 forms that carry an IPv4 address route to that address: judge it instead.
-    found = [a for a in (ip.ipv4_mapped, ip.sixtofour) if a is not None]
-    if ip.teredo is not None:
-        found.append(ip.teredo[1])
-    if ip in ipaddress.IPv6Network("64:ff9b::/96"):  # NAT64
-        found.append(ipaddress.IPv4Address(int(ip) & 0xFFFFFFFF))
-    return found
-
-
-def address_refusal(ip: IPAddress, allow_private: bool) -> str | None:
-    """Why connecting to ``ip`` is refused (an error key), or None when it is allowed."""
-    if isinstance(ip, ipaddress.IPv6Address):
-        embedded = _embedded_v4(ip)
-        if embedded:
-            reasons = [address_refusal(a, allow_private) for a in embedded]
-            return "address_forbidden" if "address_forbidden" in reasons else next((r for r in reasons if r), None)
-    if ip.is_loopback:
-        return None if allow_private else "private_address"
-    if ip.is_link_local or ip.is_multicast or ip.is_unspecified or ip.is_reserved:
-        return "address_forbidden"
-    if not ip.is_global and not allow_private:
-        return "private_address"
-    return None
 
 
 @dataclass(frozen=True)

@@ -10,7 +10,7 @@ from .flow import AbortFlow, ConfigFlow, FlowResult, FlowResultType
 from .integration import Integration, Scope, Secrets, SetupContext
 from .manifest import IntegrationManifest
 from .model_form import ModelConfigFlow
-from .netguard import url_refusal
+from .netguard import address_refusal, url_refusal
 from .simple_flow import SimpleConfigFlow
 
 __all__ = [
@@ -29,5 +29,6 @@ __all__ = [
     "SelectOption",
     "SetupContext",
     "SimpleConfigFlow",
+    "address_refusal",
     "url_refusal",
 ]
