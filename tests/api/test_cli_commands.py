@@ -13,6 +13,7 @@ import pytest
 
 from runtime.principal import Principal
 
+REPO = Path(__file__).resolve().parents[2]
 AGENTRT = str(Path(sys.executable).parent / "agentrt")
 
 
@@ -108,6 +109,9 @@ def test_integrations_list_shows_load_status_and_policy(cli_env):
                                      text=True, timeout=60).stdout)
     myservice = next(r for r in rows if r["domain"] == "myservice")
     assert myservice["status"] == "loaded" and myservice["enabled"] and myservice["config_flow"]
+    bundled = {p.parent.name for p in (REPO / "integrations").glob("*/manifest.yaml")}
+    assert {"text_tools", "http_fetch", "mcp", "openapi", "postgres_query", "ical", "notes"} <= bundled
+    assert {r["domain"]: r["status"] for r in rows if r["domain"] in bundled} == {d: "loaded" for d in bundled}
 
 
 @pytest.mark.parametrize("command", [[], ["api"], ["integrations", "list"], ["entries", "add"], ["entries", "list"],
