@@ -232,7 +232,10 @@ class EntryLifecycle:
         schedules = self._schedules(client)
         outcome = await schedules.ensure(entry)
         if outcome == "created" and not entry.disabled:
-            await schedules.trigger(entry.id)
+            try:
+                await schedules.trigger(entry.id)
+            except Exception as exc:  # the schedule exists and will run; only the head start is lost
+                log.warning("entity_first_sync_trigger_failed", entry_id=entry.id, error_type=type(exc).__name__)
         return outcome
 
     async def on_entry_updated(self, client: Client, entry: ConfigEntry) -> Outcome:
