@@ -154,3 +154,28 @@ async def test_triggering_an_entry_without_a_schedule_says_so(temporal_client):
     with pytest.raises(ScheduleNotFoundError) as err:
         await trigger_sync(temporal_client, "no-such-entry")
     assert err.value.key == "entity_schedule_not_found"
+
+
+async def test_a_new_entry_syncs_at_once_instead_of_an_interval_later(
+    worker, temporal_client, schedules, services, make_things, settings
+):
+    things = await make_things(options={"sync_interval_seconds": 86_400})
+    things.report([light(1), light(2, "on")])
+    lifecycle = EntryLifecycle(services.registry, settings.temporal.task_queue)
+    assert await lifecycle.on_entry_created(temporal_client, things.entry) == "created"
+    store = EntityStore(services.ctx.pool)
+    assert await eventually(lambda: _count_at_least(store, things.id, 2))
+    assert [c["hook"] for c in things.calls("sync")] == ["sync"]  # one pull, from the trigger
+
+    disabled = await make_things()
+    await services.entries.set_disabled(disabled.id, True)
+    await lifecycle.on_entry_created(temporal_client, await services.entries.get(disabled.id))
+    handle = temporal_client.get_schedule_handle(schedule_id(disabled.id))
+    described = await handle.describe()
+    assert described.schedule.state.paused and described.info.num_actions == 0  # not triggered either
+    enabled = (await temporal_client.get_schedule_handle(schedule_id(things.id)).describe()).info.num_actions
+    assert enabled == 1
+
+
+async def _count_at_least(store: EntityStore, entry_id: str, n: int) -> bool:
+    return await store.count(entry_id) >= n
