@@ -88,6 +88,9 @@ class EventSettings(BaseModel):
                                 description="a delivery workflow waits this long for more events before it ends")
     batch_size: int = Field(default=50, ge=1, le=1000)
     completion_attempts: int = Field(default=3, ge=1, le=20)
+    wake_delay_seconds: float = Field(default=0.5, ge=0, le=60,
+                                      description="events committed within this window share one dispatcher "
+                                                  "wake-up (fewer round trips during a turn, later delivery)")
     retention_days: float = Field(default=30.0, ge=0, le=36_500,
                                   description="delivered events older than this are deleted (hourly); 0 keeps them")
 

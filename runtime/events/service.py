@@ -33,7 +33,7 @@ class EventsService:
         self.settings = settings.events
         self.catalogue = catalogue
         self.router = EventRouter(pool, registry, plugins, entries, configs)
-        self.waker = DispatchWaker()
+        self.waker = DispatchWaker(self.settings.wake_delay_seconds)
 
     def wake(self) -> None:
         """Events were committed: have the dispatcher route them soon. Never blocks, never raises."""

@@ -63,7 +63,16 @@ async def wake_deliveries(client: Client, task_queue: str, pairs: Iterable[tuple
 
 
 class DispatchWaker:
-    def __init__(self) -> None:
+    """Wakes the dispatcher after events commit, at most once per ``delay_seconds``.
+
+    Every model step and tool call commits events; waking the dispatcher for each one costs a
+    signal-with-start, a workflow task and a routing activity on the same worker and server as
+    the turn itself. Waiting ``delay_seconds`` after the first poke lets the pokes of a whole
+    turn share one wake-up: events reach subscribers that much later, turns get faster.
+    """
+
+    def __init__(self, delay_seconds: float = 0.0) -> None:
+        self._delay = delay_seconds
         self._target: tuple[Client, str] | None = None
         self._pending = False
         self._task: asyncio.Task[None] | None = None
@@ -81,6 +90,8 @@ class DispatchWaker:
 
     async def _drain(self) -> None:
         while self._pending and self._target is not None:
+            if self._delay:
+                await asyncio.sleep(self._delay)
             self._pending = False
             client, task_queue = self._target
             try:
