@@ -64,6 +64,9 @@ def _preview(value: Any) -> str:
 async def heartbeating() -> AsyncIterator[None]:
     """Heartbeat while a long await runs, so a dead worker's activity is retried elsewhere within
     the heartbeat timeout instead of the (much longer) start-to-close timeout."""
+    if activity.info().is_local:  # local activities cannot heartbeat; the workflow task covers them
+        yield
+        return
     timeout = activity.info().heartbeat_timeout
     interval = max(0.2, timeout.total_seconds() / 3) if timeout else 10.0
 

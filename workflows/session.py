@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import asyncio
 from datetime import timedelta
+from typing import Any
 
 from temporalio import workflow
 from temporalio.common import RetryPolicy
@@ -129,7 +130,7 @@ class AgentSessionWorkflow:
         failures: list[ToolFailure] = []
         try:
             for step in range(MAX_STEPS_PER_TURN):
-                result: ModelStepResult = await workflow.execute_activity(
+                result: ModelStepResult = await self._turn_activity(
                     "session_model_step",
                     ModelStepInput(
                         session_id=self._inp.session_id, turn=turn, step=step, principal=self._inp.principal,
@@ -137,9 +138,7 @@ class AgentSessionWorkflow:
                         user_text=text if step == 0 else None, denials=denials, failures=failures,
                         flow=self._flow_context(),
                     ),
-                    result_type=ModelStepResult,
-                    start_to_close_timeout=timedelta(seconds=self._inp.policy.model_timeout_seconds),
-                    heartbeat_timeout=timedelta(seconds=self._inp.policy.heartbeat_seconds),
+                    result_type=ModelStepResult, timeout_seconds=self._inp.policy.model_timeout_seconds,
                     retry_policy=MODEL_RETRY,
                 )
                 if self._flow is not None and self._flow.post_actions_pending:
@@ -203,16 +202,27 @@ class AgentSessionWorkflow:
         self._pending = {}
         return decided
 
+    def _turn_activity(self, name: str, arg: Any, *, result_type: type, timeout_seconds: float,
+                       retry_policy: RetryPolicy) -> Any:
+        """A model step or tool call: an activity, or with ``policy.local_activities`` a local one (no
+        server round trip before and after it; both are idempotent by transcript key, so the re-run
+        that follows a crashed worker repeats no model call and no tool)."""
+        timeout = timedelta(seconds=timeout_seconds)
+        if self._inp.policy.local_activities:
+            return workflow.execute_local_activity(name, arg, result_type=result_type,
+                                                   start_to_close_timeout=timeout, retry_policy=retry_policy)
+        return workflow.execute_activity(name, arg, result_type=result_type, start_to_close_timeout=timeout,
+                                         heartbeat_timeout=timedelta(seconds=self._inp.policy.heartbeat_seconds),
+                                         retry_policy=retry_policy)
+
     async def _call_tools(self, turn: int, calls: list[ToolCallView]) -> list[ToolCallOutcome]:
         outcomes = await asyncio.gather(*(
-            workflow.execute_activity(
+            self._turn_activity(
                 "session_call_tool",
                 CallToolInput(session_id=self._inp.session_id, turn=turn, tool_call_id=c.tool_call_id,
                               tool_name=c.tool_name, principal=self._inp.principal,
                               model_profile=self._inp.model_profile, approved=c.approval_reason is not None),
-                result_type=ToolCallOutcome,
-                start_to_close_timeout=timedelta(seconds=self._inp.policy.tool_timeout_seconds),
-                heartbeat_timeout=timedelta(seconds=self._inp.policy.heartbeat_seconds),
+                result_type=ToolCallOutcome, timeout_seconds=self._inp.policy.tool_timeout_seconds,
                 retry_policy=TOOL_RETRY,
             )
             for c in calls

@@ -6,7 +6,8 @@ from temporalio.client import Client, WorkflowHandle
 from temporalio.common import WorkflowIDConflictPolicy
 
 from ..principal import Principal
-from .types import ApprovalDecision, SendMessage, SessionInput, SessionPolicy, SessionStatus, TurnResult
+from .types import (NEW_SESSION_POLICY, ApprovalDecision, SendMessage, SessionInput, SessionPolicy, SessionStatus,
+                    TurnResult)
 
 WORKFLOW_NAME = "AgentSessionWorkflow"
 
@@ -29,7 +30,7 @@ async def start_session(
     return await client.start_workflow(
         WORKFLOW_NAME,
         SessionInput(session_id=session_id, principal=principal, model_profile=model_profile,
-                     instructions=instructions, policy=policy or SessionPolicy(), flow=flow),
+                     instructions=instructions, policy=policy or NEW_SESSION_POLICY, flow=flow),
         id=session_workflow_id(session_id),
         task_queue=task_queue,
         id_conflict_policy=WorkflowIDConflictPolicy.USE_EXISTING,

@@ -16,12 +16,24 @@ from .limits import MAX_MESSAGE_CHARS, MAX_REASON_CHARS
 
 
 class SessionPolicy(BaseModel):
-    """Timeouts of one session's activities. A dead worker's activity is retried elsewhere
-    after ``heartbeat_seconds`` without a heartbeat."""
+    """Timeouts of one session's activities, and how its turns run. A dead worker's activity is
+    retried elsewhere after ``heartbeat_seconds`` without a heartbeat.
+
+    ``local_activities`` is fixed per session by its input (it decides which commands the
+    workflow issues). Its field default stays False because inputs recorded before it existed
+    must replay as they ran; new sessions get :data:`NEW_SESSION_POLICY` (True) from
+    ``start_session``.
+    """
 
     heartbeat_seconds: float = Field(default=30.0, gt=0, le=600)
     model_timeout_seconds: float = Field(default=300.0, gt=0, le=3600)
     tool_timeout_seconds: float = Field(default=600.0, gt=0, le=86_400)
+    local_activities: bool = Field(
+        default=False, description="model steps and tool calls as local activities: fewer server round trips "
+        "per turn; a dead worker's turn resumes after the workflow-task timeout instead of the heartbeat timeout")
+
+
+NEW_SESSION_POLICY = SessionPolicy(local_activities=True)
 
 
 class SessionInput(BaseModel):

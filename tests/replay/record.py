@@ -34,6 +34,7 @@ from runtime.integrations.scopes import EntryOwner
 from runtime.principal import Principal
 from runtime.services import Services
 from runtime.sessions.client import decide_approval, send_message, start_session
+from runtime.sessions.types import SessionPolicy
 from runtime.settings import Settings
 from runtime.temporal import build_worker, connect_client
 
@@ -41,11 +42,15 @@ REPO = Path(__file__).resolve().parents[2]
 OUT = Path(__file__).parent / "histories"
 
 
-async def _session_scenario(client, services, task_queue: str) -> str:
-    await services.entries.create(domain="probe", owner=EntryOwner("global"), title="probe",
-                                  data={"count_file": str(Path(tempfile.gettempdir()) / "replay-probe.count")})
-    await services.entries.create(domain="sketchy", owner=EntryOwner("global"), title="sketchy", data={})
-    handle = await start_session(client, task_queue, "replay-session", Principal(sub="alice"), "offline")
+async def _session_scenario(client, services, task_queue: str, session_id: str = "replay-session",
+                            policy: SessionPolicy | None = None) -> str:
+    """Turns with a tool, an approved and a denied call. ``replay-session`` runs them as activities
+    (the policy every session had before local activities), ``replay-session-local`` as local ones."""
+    if session_id == "replay-session":
+        await services.entries.create(domain="probe", owner=EntryOwner("global"), title="probe",
+                                      data={"count_file": str(Path(tempfile.gettempdir()) / "replay-probe.count")})
+        await services.entries.create(domain="sketchy", owner=EntryOwner("global"), title="sketchy", data={})
+    handle = await start_session(client, task_queue, session_id, Principal(sub="alice"), "offline", policy=policy)
     await send_message(handle, "hello")
     await send_message(handle, '/tool probe_echo {"text": "hi"}')
     held = await send_message(handle, '/tool sketchy_fetch {"url": "http://x.test"}')
@@ -144,7 +149,8 @@ async def main() -> None:
             client = await connect_client(settings, temporal.address)
             async with build_worker(client, services):
                 ids = [
-                    await _session_scenario(client, services, "replay"),
+                    await _session_scenario(client, services, "replay", policy=SessionPolicy()),
+                    await _session_scenario(client, services, "replay", "replay-session-local"),
                     await _flow_scenario(client, "replay"),
                     await _smoke_scenario(client, "replay"),
                     *await _entity_scenarios(client, services, "replay", tmp_path / "things"),

@@ -57,9 +57,10 @@ def make_entry(services, tmp_path):
 
 @pytest.fixture
 def open_session(temporal_client, settings):
-    async def open_(principal, profile: str = "cheap", **kwargs):
+    async def open_(principal, profile: str = "cheap", *, local_activities: bool = False, **kwargs):
         return await start_session(temporal_client, settings.temporal.task_queue, uuid.uuid4().hex, principal,
-                                   profile, policy=SessionPolicy(heartbeat_seconds=5), **kwargs)
+                                   profile, policy=SessionPolicy(heartbeat_seconds=5, local_activities=local_activities),
+                                   **kwargs)
 
     return open_
 

@@ -32,8 +32,9 @@ async def _wait_for(predicate, timeout: float = 60) -> None:
         await asyncio.sleep(0.05)
 
 
+@pytest.mark.parametrize("local_activities", [False, True], ids=["activities", "local-activities"])
 async def test_turn_survives_sigkill_without_rerunning_completed_work(
-    services, make_entry, open_session, settings, database_url, temporal_server, tmp_path
+    services, make_entry, open_session, settings, database_url, temporal_server, tmp_path, local_activities
 ):
     probe = await make_entry("probe", "global")
     model_log = tmp_path / "model.log"
@@ -46,7 +47,7 @@ async def test_turn_survives_sigkill_without_rerunning_completed_work(
     second = None
     try:
         first.wait_ready()
-        handle = await open_session(ALICE, "scripted")
+        handle = await open_session(ALICE, "scripted", local_activities=local_activities)
         turn = asyncio.create_task(send_message(handle, "/count crash-test"))
         lines = lambda: model_log.read_text().splitlines() if model_log.exists() else []  # noqa: E731
         # The tool has run and the second model request (after the tool result) is in flight: kill now.
