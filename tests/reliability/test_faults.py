@@ -56,8 +56,9 @@ async def _assert_clean_transcript(services, handle, turns: int) -> None:
 
 
 @pytest.mark.slow
+@pytest.mark.parametrize("local_activities", [False, True], ids=["activities", "local-activities"])
 async def test_fifty_turns_survive_worker_sigkills_at_random_points(
-    services, settings, database_url, temporal_server, temporal_client, tmp_path
+    services, settings, database_url, temporal_server, temporal_client, tmp_path, local_activities
 ):
     counts = await _probe(services, tmp_path)
     model_log = tmp_path / "model.log"
@@ -68,7 +69,8 @@ async def test_fifty_turns_survive_worker_sigkills_at_random_points(
     workers = [WorkerProcess(env, tmp_path / "w0.log")]
     workers[0].wait_ready()
     handle = await start_session(temporal_client, settings.temporal.task_queue, uuid.uuid4().hex,
-                                 Principal(sub="a"), "scripted", policy=SessionPolicy(heartbeat_seconds=3))
+                                 Principal(sub="a"), "scripted",
+                                 policy=SessionPolicy(heartbeat_seconds=3, local_activities=local_activities))
     kills = 0
     try:
         for turn in range(50):
@@ -94,8 +96,10 @@ async def test_fifty_turns_survive_worker_sigkills_at_random_points(
     # at most one in-flight call per kill.
     assert set(tool_runs) == {f"t{i}" for i in range(50)}
     assert tool_reruns <= kills and model_reruns <= kills
-    report("faults_sigkill", f"worker SIGKILL: {kills} kills over 50 turns; 50/50 turns completed, transcript "
-                             f"exact; tool re-runs {tool_reruns}, completed-model-request re-runs {model_reruns}")
+    mode = "local activities" if local_activities else "activities"
+    report(f"faults_sigkill_{mode}", f"worker SIGKILL ({mode}): {kills} kills over 50 turns; 50/50 turns completed, "
+                                     f"transcript exact; tool re-runs {tool_reruns}, "
+                                     f"completed-model-request re-runs {model_reruns}")
 
 
 async def test_turns_complete_while_postgres_connections_are_killed(
