@@ -26,7 +26,7 @@ from typing import Any
 from runtime.logging import configure_logging
 
 from . import assembly, bench_discovery, concurrency, long_session, memory, turn_latency
-from .harness import machine, open_stack, postgres_version, retried_updates, source_state, versions
+from .harness import machine, open_stack, postgres_version, retried_updates, settle, source_state, versions
 from .report import render
 
 DEFAULT_OUTPUT = Path(__file__).resolve().parent / "RESULTS.md"
@@ -118,10 +118,12 @@ async def _run(args: argparse.Namespace) -> dict[str, Any]:
         for name, bench in benches.items():
             if name not in args.figures:
                 continue
-            log(f"{name} ...")
+            waited = await settle()
+            log(f"{name} ... (machine settled after {waited} s)")
             figure_started = time.monotonic()
             results[name] = await bench(stack, **sizes[name])
             results[name]["bench_seconds"] = round(time.monotonic() - figure_started, 1)
+            results[name]["settled_seconds"] = waited
             log(f"{name} done in {results[name]['bench_seconds']} s")
     results["retried_updates"] = dict(retried_updates)
     results["seconds"] = round(time.monotonic() - started, 1)

@@ -432,6 +432,28 @@ async def postgres_version(server_url: str) -> str:
         await conn.close()
 
 
+def _cpu_times() -> tuple[int, int]:
+    with open("/proc/stat") as fh:
+        fields = [int(x) for x in fh.readline().split()[1:]]
+    return fields[3] + fields[4], sum(fields)  # idle + iowait, total
+
+
+async def settle(min_idle: float = 0.8, window: float = 1.0, timeout: float = 60.0) -> float:
+    """Wait until the machine is at least ``min_idle`` idle over ``window`` seconds (background work a
+    figure left behind, e.g. a worker routing the events of 1,000 turns, must not land in the next
+    figure); returns the seconds waited. Gives up after ``timeout``; Linux only (elsewhere: 0)."""
+    if not os.path.exists("/proc/stat"):
+        return 0.0
+    started = time.monotonic()
+    while time.monotonic() - started < timeout:
+        idle0, total0 = _cpu_times()
+        await asyncio.sleep(window)
+        idle1, total1 = _cpu_times()
+        if total1 > total0 and (idle1 - idle0) / (total1 - total0) >= min_idle:
+            break
+    return round(time.monotonic() - started, 1)
+
+
 def machine() -> dict[str, Any]:
     cpu_model = "unknown"
     try:

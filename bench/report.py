@@ -141,7 +141,9 @@ def render(results: dict[str, Any]) -> str:
     ]) + "\n")
     parts.append(
         "The machine is shared with other engineers' test runs; the load average above says how quiet it was. "
-        "Each durable figure interleaves or repeats the systems in the same minutes so load hits both alike.\n"
+        "Each durable figure interleaves or repeats the systems in the same minutes so load hits both alike, "
+        "and starts once the machine has been at least 80% idle for a second (at most 60 s of waiting), so "
+        "background work one figure leaves behind does not land in the next.\n"
     )
     parts.append("## Setup\n")
     parts.append(
