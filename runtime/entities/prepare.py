@@ -82,7 +82,8 @@ def _as_entity(index: int, item: Any) -> Entity:
         raise EntityInvalidError(f"entity #{index} is invalid at: {', '.join(where[:10])}") from None
 
 
-def _secret_forms(values: Iterable[str]) -> list[str]:
+def secret_forms(values: Iterable[str]) -> list[str]:
+    """Each secret as it may appear in text: as is, and as it appears inside JSON."""
     forms: set[str] = set()
     for value in values:
         if isinstance(value, str) and len(value) >= MIN_SECRET_LENGTH:
@@ -104,7 +105,7 @@ def prepare_entities(
     so a careless integration cannot copy a credential into the store or an event.
     """
     allowed = set(allowed_types) if allowed_types is not None else None
-    secrets = _secret_forms(forbidden_values)
+    secrets = secret_forms(forbidden_values)
     seen: set[str] = set()
     prepared: list[PreparedEntity] = []
     for index, item in enumerate(items):

@@ -14,12 +14,12 @@ from typing import Any, Callable, Iterable, Mapping
 
 import asyncpg
 
+from ..entities.prepare import secret_forms
 from ..errors import AgentrtError
 from .catalogue import EventCatalogue
 from .outbox import NewEvent, insert_events
 
 MAX_PAYLOAD_BYTES = 16 * 1024
-MIN_SECRET_LENGTH = 4
 
 
 class EventEmitError(AgentrtError):
@@ -34,7 +34,7 @@ class EntryEvents:
         self.entry_id = entry_id
         self.domain = domain
         self.declared = frozenset(declared)
-        self._secrets = tuple(s for s in secrets if isinstance(s, str) and len(s) >= MIN_SECRET_LENGTH)
+        self._secret_forms = secret_forms(secrets)
 
     def __repr__(self) -> str:
         return f"EntryEvents({self.entry_id!r}, declared={sorted(self.declared)})"
@@ -54,7 +54,7 @@ class EntryEvents:
         if len(text.encode()) > MAX_PAYLOAD_BYTES:
             raise EventEmitError(f"the payload of {full!r} is over {MAX_PAYLOAD_BYTES} bytes",
                                  key="event_payload_too_large")
-        if any(s in text or json.dumps(s, ensure_ascii=False)[1:-1] in text for s in self._secrets):
+        if any(form in text for form in self._secret_forms):
             raise EventEmitError(f"the payload of {full!r} contains a secret value of its entry",
                                  key="event_contains_secret")
         event = NewEvent(type=full, payload=body, entry_id=self.entry_id,
