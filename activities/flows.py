@@ -9,13 +9,11 @@ are idempotent per transcript key.
 from __future__ import annotations
 
 import asyncio
-import json
 from typing import TYPE_CHECKING, Any
 
 from pydantic import ValidationError, create_model
 from pydantic_ai.direct import model_request
 from pydantic_ai.messages import ModelRequest, SystemPromptPart, TextPart, ToolReturnPart, UserPromptPart
-from pydantic_core import to_jsonable_python
 from temporalio import activity
 from temporalio.exceptions import ApplicationError
 
@@ -26,8 +24,8 @@ from runtime.flows.actions import run_actions
 from runtime.flows.functions import FlowManagerHandle, call_handler
 from runtime.flows.model import ContextStrategy, FlowDefinition, FlowFunction
 from runtime.logging import get_logger, live_secrets
-from runtime.sessions.limits import MAX_TOOL_RESULT_CHARS, truncate
-from runtime.sessions.tool_parts import retried
+from runtime.sessions.limits import truncate
+from runtime.sessions.tool_parts import render_result, retried
 from runtime.sessions.types import (
     FlowActionsInput,
     FlowActionsOutcome,
@@ -164,16 +162,10 @@ class FlowActivities:
                 if next_node is not None and next_node not in {n.name for n in flow.nodes}:
                     result = f"Error: the flow has no step named {next_node!r}."
                     error_key, next_node = "flow_node_unknown", None
-                text = "acknowledged" if result is None else result
-                jsonable = to_jsonable_python(text, fallback=str)
-                rendered = jsonable if isinstance(jsonable, str) else json.dumps(jsonable, ensure_ascii=False)
-                scrubbed = live_secrets.scrub(rendered)
-                if scrubbed != rendered:  # never to the model, the transcript or history (as in sessions)
+                rendered = render_result("acknowledged" if result is None else result)
+                if rendered.redacted:
                     log.warning("flow_function_result_secret_redacted", function=inp.tool_name)
-                    rendered = jsonable = scrubbed
-                capped, cut = truncate(rendered, MAX_TOOL_RESULT_CHARS)
-                part = ToolReturnPart(inp.tool_name, capped if cut or isinstance(jsonable, str) else jsonable,
-                                      tool_call_id=inp.tool_call_id)
+                part = ToolReturnPart(inp.tool_name, rendered.content, tool_call_id=inp.tool_call_id)
             except (ValueError, ValidationError) as exc:
                 error_key = "tool_args_invalid"
                 part = retried(live_secrets.scrub(str(exc)[:1000]), tool_name=inp.tool_name,

@@ -26,7 +26,6 @@ from pydantic_ai.messages import (
 )
 from pydantic_ai.models import ModelRequestParameters
 from pydantic_ai.tools import ToolDefinition
-from pydantic_core import to_jsonable_python
 from temporalio import activity
 from temporalio.exceptions import ApplicationError
 
@@ -36,9 +35,9 @@ from runtime.events.completion import CompletionService
 from runtime.events.outbox import NewEvent
 from runtime.logging import get_logger, live_secrets
 from runtime.sessions.catalog import ToolCatalog
-from runtime.sessions.limits import MAX_FINAL_TEXT_CHARS, MAX_TOOL_RESULT_CHARS, truncate
+from runtime.sessions.limits import MAX_FINAL_TEXT_CHARS, truncate
 from runtime.sessions.setup_cache import tool_run_context
-from runtime.sessions.tool_parts import retried
+from runtime.sessions.tool_parts import render_result, retried
 from runtime.sessions.types import (
     AssembleToolsInput,
     CallToolInput,
@@ -271,21 +270,15 @@ class SessionActivities:
                 retried(message, tool_name=call.tool_name, tool_call_id=inp.tool_call_id, cause="model_retry"),
                 ToolCallOutcome(tool_call_id=inp.tool_call_id, ok=False, error_key="tool_failed"),
             )
-        jsonable = to_jsonable_python(result, fallback=str)
-        text = jsonable if isinstance(jsonable, str) else json.dumps(jsonable, ensure_ascii=False)
-        scrubbed = live_secrets.scrub(text)
-        if scrubbed != text:
-            # A tool (or the service behind it) echoed a decrypted secret. It must reach neither the
-            # model, nor the transcript, nor the preview that goes into Temporal history.
+        rendered = render_result(result)
+        if rendered.redacted:
             log.warning("tool_result_secret_redacted", tool=call.tool_name, entry_id=binding.spec.entry_id)
-            text = jsonable = scrubbed
-        capped, cut = truncate(text, MAX_TOOL_RESULT_CHARS)
-        content = capped if cut or isinstance(jsonable, str) else jsonable
-        log.info("tool_executed", tool=call.tool_name, entry_id=binding.spec.entry_id, chars=len(text), truncated=cut)
+        log.info("tool_executed", tool=call.tool_name, entry_id=binding.spec.entry_id, chars=len(rendered.text),
+                 truncated=rendered.truncated)
         return (
-            ToolReturnPart(call.tool_name, content, tool_call_id=inp.tool_call_id),
-            ToolCallOutcome(tool_call_id=inp.tool_call_id, ok=True, truncated=cut, chars=len(text),
-                            preview=_preview(capped)),
+            ToolReturnPart(call.tool_name, rendered.content, tool_call_id=inp.tool_call_id),
+            ToolCallOutcome(tool_call_id=inp.tool_call_id, ok=True, truncated=rendered.truncated,
+                            chars=len(rendered.text), preview=_preview(rendered.capped)),
         )
 
     def _outcome_of(self, tool_call_id: str, message: Any, *, replayed: bool) -> ToolCallOutcome:
