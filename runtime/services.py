@@ -3,18 +3,18 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Any, Mapping
+from typing import Any, Callable, Mapping
 
 from pydantic_ai.models import Model
 
 from .context import RuntimeContext
 from .entities.entry_entities import entity_access
-from .events.entry_events import event_access
 from .entities.store import EntityStore
 from .events.catalogue import EventCatalogue
+from .events.entry_events import event_access
 from .events.service import EventsService
 from .flows.registry import FlowRegistry
-from .integrations.entries import EntriesService
+from .integrations.entries import ContextExtras, EntriesService
 from .integrations.loader import discover
 from .integrations.registry import IntegrationRegistry
 from .integrations.sync import sync_registry
@@ -25,6 +25,14 @@ from .sessions.assembler import ToolAssembler
 from .sessions.model_profiles import ModelResolver
 from .sessions.setup_cache import SetupCache
 from .sessions.transcript import TranscriptStore
+
+
+def _context_extras(entities_for: Callable[..., Any], events_for: Callable[..., Any]) -> ContextExtras:
+    def extras(entry_id: str, domain: str, secrets: Mapping[str, str]) -> dict[str, Any]:
+        return {"entities": entities_for(entry_id, domain, secrets.values()),
+                "events": events_for(entry_id, domain, secrets.values())}
+
+    return extras
 
 
 @dataclass
@@ -57,21 +65,15 @@ class Services:
             await sync_registry(ctx.pool, registry)
         entity_store = EntityStore(ctx.pool)
         catalogue = EventCatalogue.from_integrations(registry)
-        events_service: list[EventsService] = []  # built below; it needs the entries service
-        entities_for = entity_access(entity_store, registry)
-        events_for = event_access(ctx.pool, catalogue, lambda: events_service[0].wake() if events_service else None)
-
-        def context_extras(entry_id: str, domain: str, secrets: Mapping[str, str]) -> dict[str, Any]:
-            return {"entities": entities_for(entry_id, domain, secrets.values()),
-                    "events": events_for(entry_id, domain, secrets.values())}
-
-        entries = EntriesService(ctx.pool, ctx.secrets, registry, context_extras)
+        entries = EntriesService(ctx.pool, ctx.secrets, registry)
         models = ModelResolver(ctx.settings, model_overrides)
         cache = SetupCache(entries, registry, entities=entity_store)
         plugins = plugins if plugins is not None else discover_plugins(ctx.settings, catalogue)
         plugin_configs = PluginConfigStore(ctx.pool, ctx.secrets)
-        events_service.append(
-            EventsService(ctx.settings, ctx.pool, registry, plugins, entries, plugin_configs, catalogue))
+        events = EventsService(ctx.settings, ctx.pool, registry, plugins, entries, plugin_configs, catalogue)
+        # The events service needs the entries service, and set-up contexts need it back (to wake it).
+        entries.context_extras = _context_extras(entity_access(entity_store, registry),
+                                                 event_access(ctx.pool, catalogue, events.wake))
         return cls(
             ctx=ctx,
             registry=registry,
@@ -83,7 +85,7 @@ class Services:
             flows=flows if flows is not None else FlowRegistry.collect(registry, ctx.settings.flows.dirs),
             plugins=plugins,
             plugin_configs=plugin_configs,
-            events=events_service[0],
+            events=events,
         )
 
     async def close(self) -> None:

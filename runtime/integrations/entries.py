@@ -47,15 +47,18 @@ def _kind(kind: str | None) -> str:
     return "password" if kind == "password" else "secret"
 
 
+# (entry id, domain, decrypted secrets) -> further SetupContext fields (``entities``, ``events``).
+ContextExtras = Callable[[str, str, Mapping[str, str]], Mapping[str, Any]]
+
+
 class EntriesService:
-    def __init__(self, pool: asyncpg.Pool, secret_store: SecretStore, registry_lookup: IntegrationLookup,
-                 context_extras: Callable[[str, str, Mapping[str, str]], Mapping[str, Any]] | None = None) -> None:
+    def __init__(self, pool: asyncpg.Pool, secret_store: SecretStore, registry_lookup: IntegrationLookup) -> None:
         self._pool = pool
         self._secrets = secret_store
         self._lookup = registry_lookup
-        # (entry id, domain, decrypted secrets) -> further SetupContext fields (``entities``,
-        # ``events``); injected to keep this module free of the entity store and the outbox.
-        self._context_extras = context_extras
+        # Set by runtime.services once the entity store and the events service exist; injected
+        # to keep this module free of both.
+        self.context_extras: ContextExtras | None = None
 
     @asynccontextmanager
     async def _transaction(self, conn: asyncpg.Connection | None) -> AsyncIterator[asyncpg.Connection]:
@@ -359,7 +362,7 @@ class EntriesService:
             entry_id=row["id"], domain=row["domain"], scope=row["scope"], owner_sub=row["owner_sub"],
             org_id=row["org_id"], group_id=row["group_id"], data=dict(row["data"]), secrets=Secrets(plain),
             version=row["version"], title=row["title"], options=dict(row["options"]),
-            **(self._context_extras(row["id"], row["domain"], plain) if self._context_extras else {}),
+            **(self.context_extras(row["id"], row["domain"], plain) if self.context_extras else {}),
         )
 
     async def migrate_if_needed(self, entry: ConfigEntry, integration: Integration) -> ConfigEntry:
