@@ -1,13 +1,15 @@
-"""Checks every bundled integration owes: a valid form spec, translated texts, the masked round trip."""
+"""Checks every bundled integration owes (a valid form spec, translated texts, the masked round trip),
+and calling an entry's tools directly."""
 
 from __future__ import annotations
 
 import json
-from typing import Any
+from typing import Any, Awaitable, Callable
 
 from runtime.integrations import FieldDescriptor
 from runtime.integrations.masking import MASK
 from runtime.integrations.translations import Translator
+from runtime.sessions.setup_cache import tool_run_context
 
 
 def assert_form_spec_valid(loaded: Any) -> list[FieldDescriptor]:
@@ -49,3 +51,20 @@ async def assert_masked_round_trip(entries: Any, entry_id: str, secret_field: st
     ctx = await entries.build_setup_context(entry_id)
     assert ctx.secrets[secret_field] == secret  # the mask meant "keep"
     assert (await entries.read_masked(entry_id))["secrets"] == {secret_field: MASK}
+
+
+async def entry_tools(services: Any, entry: Any) -> dict[str, Callable[..., Awaitable[Any]]]:
+    """The entry's tools by name, each callable with JSON-like keyword arguments."""
+    set_up = await services.setup_cache.get(entry)
+
+    def caller(name: str) -> Callable[..., Awaitable[Any]]:
+        toolset, tool = set_up.tools[name]
+
+        async def call(**args: Any) -> Any:
+            # As the call_tool activity does: the tool's validator turns JSON values into typed arguments.
+            typed = tool.args_validator.validate_python(args)
+            return await toolset.call_tool(name, typed, tool_run_context(name), tool)
+
+        return call
+
+    return {name: caller(name) for name in set_up.tools}

@@ -17,11 +17,10 @@ from runtime.entities.store import EntityStore
 from runtime.entities.types import EntitySyncInput, EntitySyncResult
 from runtime.principal import Principal
 from runtime.sessions.client import send_message
-from runtime.sessions.setup_cache import tool_run_context
 from runtime.sessions.types import TurnStatus
 from tests.support.leaks import find_leaks, history_corpus
 
-from .support import assert_error_keys_translated, assert_form_spec_valid, assert_masked_round_trip
+from .support import assert_error_keys_translated, assert_form_spec_valid, assert_masked_round_trip, entry_tools
 
 ALICE = Principal(sub="alice", org_id="acme")
 ADMIN = Principal(sub="root", org_id="acme", is_admin=True)
@@ -223,12 +222,7 @@ async def test_flow_reads_the_calendar_and_keeps_its_address_secret(
 
 async def test_list_events_filters_and_caps(make_entry, services, ics_file, today):
     entry = await make_entry("ical", "global", data={"file_path": str(ics_file)})
-    toolset, tool = (await services.setup_cache.get(entry)).tools["ical_list_events"]
-
-    async def call(**args: Any) -> Any:
-        # As the call_tool activity does: the tool's validator turns JSON values into typed arguments.
-        typed = tool.args_validator.validate_python(args)
-        return await toolset.call_tool("ical_list_events", typed, tool_run_context(), tool)
+    call = (await entry_tools(services, entry))["ical_list_events"]
 
     week = await call(days=7)  # from today
     summaries = [e.summary for e in week.events]

@@ -5,7 +5,6 @@ from __future__ import annotations
 import shutil
 import uuid
 from pathlib import Path
-from typing import Any
 
 import pytest
 
@@ -15,13 +14,13 @@ from runtime.entities.store import EntityStore
 from runtime.entities.types import EntitySyncInput, EntitySyncResult
 from runtime.principal import Principal
 from runtime.sessions.client import decide_approval, send_message
-from runtime.sessions.setup_cache import EntrySetupError, tool_run_context
+from runtime.sessions.setup_cache import EntrySetupError
 from runtime.sessions.types import TurnStatus
 
 from runtime.integrations.loader import discover_dirs
 
 from .conftest import BUNDLED
-from .support import assert_form_spec_valid
+from .support import assert_form_spec_valid, entry_tools
 
 ALICE = Principal(sub="alice", org_id="acme")
 BOB = Principal(sub="bob", org_id="acme")
@@ -41,22 +40,6 @@ def registry(tmp_path):
 @pytest.fixture
 async def alice_notes(make_entry):
     return await make_entry("notes", "user", owner_sub="alice", title="Alice's notes")
-
-
-async def _tools(services, entry) -> dict[str, Any]:
-    set_up = await services.setup_cache.get(entry)
-
-    def caller(name: str):
-        toolset, tool = set_up.tools[name]
-
-        async def call(**args: Any) -> Any:
-            # As the call_tool activity does: the tool's validator turns JSON values into typed arguments.
-            typed = tool.args_validator.validate_python(args)
-            return await toolset.call_tool(name, typed, tool_run_context(name), tool)
-
-        return call
-
-    return {name: caller(name) for name in set_up.tools}
 
 
 async def _events(services, entry_id: str) -> list[tuple[str, str]]:
@@ -103,7 +86,7 @@ async def test_an_entry_that_is_not_user_scoped_does_not_set_up(make_entry, serv
 # -- tools ----------------------------------------------------------------------------------------
 
 async def test_create_search_and_delete(alice_notes, services):
-    tools = await _tools(services, alice_notes)
+    tools = await entry_tools(services, alice_notes)
     assert sorted(tools) == ["notes_create", "notes_delete", "notes_search"]
 
     milk = await tools["notes_create"](title="Shopping", body="Milk, eggs and OAT flakes", tags=["Home", "home "])
@@ -131,7 +114,7 @@ async def test_create_search_and_delete(alice_notes, services):
 async def test_bad_arguments_are_refused_before_anything_is_written(alice_notes, services):
     from pydantic import ValidationError
 
-    tools = await _tools(services, alice_notes)
+    tools = await entry_tools(services, alice_notes)
     for args in ({"title": ""}, {"title": "t" * 201}, {"title": "t", "body": "b" * 20_001},
                  {"title": "t", "tags": ["x"] * 21}):
         with pytest.raises(ValidationError):
@@ -174,7 +157,7 @@ async def test_a_secret_of_the_entry_cannot_be_written_into_an_entity(make_entry
 async def test_the_sync_seeds_a_welcome_note_and_pulls_never_delete_notes(
     worker, alice_notes, services, temporal_client, settings
 ):
-    tools = await _tools(services, alice_notes)
+    tools = await entry_tools(services, alice_notes)
     mine = await tools["notes_create"](title="Keep me", body="through every pull")
     first = await _sync(temporal_client, settings, alice_notes.id)
     assert first.status == "ok" and first.seed.created == 1 and first.pull.deleted == 0
