@@ -182,7 +182,7 @@ def add_event_commands(sub: "argparse._SubParsersAction[argparse.ArgumentParser]
     disable.set_defaults(handler=_plugins_disable)
 
     events = sub.add_parser("events", help="events and their delivery status",
-                            description="Inspect the events outbox and each event's deliveries.")
+                            description="Inspect the events outbox and each event's deliveries; prune delivered events.")
     events_sub = events.add_subparsers(dest="events_command", required=True, metavar="ACTION")
     elist = events_sub.add_parser("list", help="recent events with each subscriber's delivery status")
     elist.add_argument("--session", default=None, help="only this session's events")
