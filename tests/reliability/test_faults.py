@@ -187,8 +187,9 @@ async def test_tampered_secret_rows_are_rejected_and_only_that_entry_drops_out(
         "swap_wrapped_key": "UPDATE secret_values SET wrapped_dek = (SELECT wrapped_dek FROM secret_values "
                             "WHERE owner_id = $2) WHERE owner_id = $1",
         "truncate": "UPDATE secret_values SET ciphertext = left(ciphertext, 8) WHERE owner_id = $1 AND $2 <> ''",
-        "flip": "UPDATE secret_values SET ciphertext = translate(ciphertext, 'AB', 'BA') WHERE owner_id = $1 "
-                "AND $2 <> ''",
+        # One base64 character changed, always (swapping 'A'/'B' left a ciphertext without either intact).
+        "flip": "UPDATE secret_values SET ciphertext = overlay(ciphertext PLACING CASE WHEN left(ciphertext, 1) "
+                "= 'A' THEN 'B' ELSE 'A' END FROM 1 FOR 1) WHERE owner_id = $1 AND $2 <> ''",
         "unknown_kek": "UPDATE secret_values SET kek_id = 'retired' WHERE owner_id = $1 AND $2 <> ''",
     }
     async with pool.acquire() as conn:
